@@ -84,7 +84,7 @@ def solve(
     else:
         result = _run_dense_direct(a, rhs, chosen, reporter, block_size, auto=method == "auto")
 
-    result.method_reason = reason if result.method == chosen else f"{reason}; {result.method_reason}"
+    result.method_reason = f"{reason}; {result.method_reason}" if result.method_reason else reason
     _finish_result(result, a, rhs, reporter, start)
     return result
 
