@@ -1,0 +1,1 @@
+"""Runtime helpers shared by every service: settings, logging, Kafka, database, HTTP."""

@@ -1,0 +1,1 @@
+"""Contracts that cross a process boundary: events, topics, database tables."""
