@@ -16,7 +16,7 @@ import scipy.sparse
 from .errors import InputError, SingularMatrixError
 
 SCALE_THRESHOLD = 0.1
-_COLUMN_BLOCK = 256
+_COLUMN_BLOCK = 128
 
 
 @dataclass
@@ -63,8 +63,48 @@ def dense_norms(a: np.ndarray) -> tuple[float, float]:
     return float(col_sums.max()), float(row_sums.max())
 
 
-def _reject_zero_lines(row_max: np.ndarray, col_max: np.ndarray) -> None:
-    for what, maxima in (("row", row_max), ("column", col_max)):
+@dataclass
+class DenseScan:
+    """Norms and row and column maxima of |w| from one pass over a dense matrix ``w``."""
+
+    norm_1: float
+    norm_inf: float
+    row_max: np.ndarray
+    col_max: np.ndarray
+
+
+def scan_dense(w: np.ndarray, *, name: str, transposed: bool) -> DenseScan:
+    """Check that ``w`` is finite and collect its norms and maxima in one blockwise pass.
+
+    ``transposed`` says that ``w`` is the transpose of the user's matrix, so
+    error messages swap the indices back.
+    """
+    rows, cols = w.shape
+    col_sums = np.empty(cols)
+    row_sums = np.zeros(rows)
+    row_max = np.zeros(rows)
+    col_max = np.empty(cols)
+    for j in range(0, cols, _COLUMN_BLOCK):
+        block = w[:, j : j + _COLUMN_BLOCK]
+        finite = np.isfinite(block)
+        if not finite.all():
+            i, k = (int(index) for index in np.argwhere(~finite)[0])
+            value = float(block[i, k])
+            row, col = (j + k, i) if transposed else (i, j + k)
+            raise InputError(f"{name}[{row}, {col}] is {value}, not a finite number; replace it with a finite number",
+                             value=str(value), field=name)
+        magnitude = np.abs(block)
+        col_sums[j : j + _COLUMN_BLOCK] = magnitude.sum(axis=0)
+        row_sums += magnitude.sum(axis=1)
+        np.maximum(row_max, magnitude.max(axis=1), out=row_max)
+        col_max[j : j + _COLUMN_BLOCK] = magnitude.max(axis=0)
+    return DenseScan(float(col_sums.max()), float(row_sums.max()), row_max, col_max)
+
+
+def _reject_zero_lines(row_max: np.ndarray, col_max: np.ndarray, *, transposed: bool = False) -> None:
+    # Check the user's rows first; they are the columns of a transposed work matrix.
+    lines = (("row", col_max), ("column", row_max)) if transposed else (("row", row_max), ("column", col_max))
+    for what, maxima in lines:
         zero = np.flatnonzero(maxima == 0)
         if zero.size:
             raise SingularMatrixError(
@@ -74,40 +114,56 @@ def _reject_zero_lines(row_max: np.ndarray, col_max: np.ndarray) -> None:
             )
 
 
-def _worth_scaling(scale: np.ndarray) -> bool:
-    return bool(scale.min() < SCALE_THRESHOLD * scale.max())
+def _worth_scaling(maxima: np.ndarray) -> bool:
+    return bool(maxima.min() < SCALE_THRESHOLD * maxima.max())
 
 
-def equilibrate_dense(a: np.ndarray) -> Scaling:
-    """Scale the square Fortran-ordered ``a`` in place to ``diag(r) a diag(c)``."""
-    n = a.shape[0]
-    row_max = np.zeros(n)
-    col_max = np.empty(n)
+def equilibrate_dense(w: np.ndarray, scan: DenseScan, *, transposed: bool) -> tuple[Scaling, float, float]:
+    """Scale the square Fortran-ordered ``w`` in place to ``diag(r) w diag(c)``.
+
+    Returns the scaling and the 1-norm and infinity-norm of the scaled matrix.
+    Matrices whose row and column maxima are within SCALE_THRESHOLD of each
+    other are left alone without a second pass.
+    """
+    n = w.shape[0]
+    _reject_zero_lines(scan.row_max, scan.col_max, transposed=transposed)
+    if not (_worth_scaling(scan.row_max) or _worth_scaling(scan.col_max)):
+        return Scaling(np.ones(n), np.ones(n), applied=False), scan.norm_1, scan.norm_inf
+    # As in LAPACK's dgeequ, the rows of the user's A are scaled first and the
+    # columns from the row-scaled matrix; the order changes the result.
+    if transposed:
+        col = _power_of_two_reciprocal(scan.col_max)
+        row_max = np.zeros(n)
+        for j in range(0, n, _COLUMN_BLOCK):
+            block = np.abs(w[:, j : j + _COLUMN_BLOCK])
+            block *= col[j : j + _COLUMN_BLOCK]
+            np.maximum(row_max, block.max(axis=1), out=row_max)
+        row = _power_of_two_reciprocal(row_max)
+    else:
+        row = _power_of_two_reciprocal(scan.row_max)
+        col_max = np.empty(n)
+        for j in range(0, n, _COLUMN_BLOCK):
+            block = np.abs(w[:, j : j + _COLUMN_BLOCK])
+            block *= row[:, None]
+            col_max[j : j + _COLUMN_BLOCK] = block.max(axis=0)
+        col = _power_of_two_reciprocal(col_max)
+    col_sums = np.empty(n)
+    row_sums = np.zeros(n)
     for j in range(0, n, _COLUMN_BLOCK):
-        block = np.abs(a[:, j : j + _COLUMN_BLOCK])
-        np.maximum(row_max, block.max(axis=1), out=row_max)
-        col_max[j : j + _COLUMN_BLOCK] = block.max(axis=0)
-    _reject_zero_lines(row_max, col_max)
-    row = _power_of_two_reciprocal(row_max)
-    for j in range(0, n, _COLUMN_BLOCK):
-        block = np.abs(a[:, j : j + _COLUMN_BLOCK])
-        block *= row[:, None]
-        col_max[j : j + _COLUMN_BLOCK] = block.max(axis=0)
-    col = _power_of_two_reciprocal(col_max)
-    if not (_worth_scaling(row) or _worth_scaling(col)):
-        return Scaling(np.ones(n), np.ones(n), applied=False)
-    for j in range(0, n, _COLUMN_BLOCK):
-        block = a[:, j : j + _COLUMN_BLOCK]
+        block = w[:, j : j + _COLUMN_BLOCK]
         block *= row[:, None]
         block *= col[j : j + _COLUMN_BLOCK]
-    return Scaling(row, col, applied=True)
+        magnitude = np.abs(block)
+        col_sums[j : j + _COLUMN_BLOCK] = magnitude.sum(axis=0)
+        row_sums += magnitude.sum(axis=1)
+    return Scaling(row, col, applied=True), float(col_sums.max()), float(row_sums.max())
 
 
 def equilibrate_symmetric_dense(a: np.ndarray) -> Scaling:
     """Scale the symmetric ``a`` with positive diagonal in place to ``diag(s) a diag(s)``."""
     diagonal = np.diag(a).copy()
     scale = _power_of_two_reciprocal(np.sqrt(diagonal))
-    if not _worth_scaling(scale):
+    if not _worth_scaling(diagonal):
         n = a.shape[0]
         return Scaling(np.ones(n), np.ones(n), applied=False)
     for j in range(0, a.shape[1], _COLUMN_BLOCK):
@@ -124,10 +180,12 @@ def equilibrate_sparse(a: scipy.sparse.csc_array) -> tuple[scipy.sparse.csc_arra
     row_max = magnitude.max(axis=1).toarray().ravel()
     col_max = magnitude.max(axis=0).toarray().ravel()
     _reject_zero_lines(row_max, col_max)
+    if not (_worth_scaling(row_max) or _worth_scaling(col_max)):
+        return a, Scaling(np.ones(n), np.ones(n), applied=False)
     row = _power_of_two_reciprocal(row_max)
     col_max = (scipy.sparse.diags_array(row) @ magnitude).max(axis=0).toarray().ravel()
     col = _power_of_two_reciprocal(col_max)
-    if not (_worth_scaling(row) or _worth_scaling(col)):
+    if not (_worth_scaling(1.0 / row) or _worth_scaling(1.0 / col)):
         return a, Scaling(np.ones(n), np.ones(n), applied=False)
     scaled = scipy.sparse.diags_array(row) @ a @ scipy.sparse.diags_array(col)
     return scipy.sparse.csc_array(scaled), Scaling(row, col, applied=True)

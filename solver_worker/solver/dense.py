@@ -30,10 +30,13 @@ def default_block_size(n: int) -> int:
 
 @dataclass
 class DenseFactorization:
-    """Factors of an equilibrated matrix ``diag(row_scale) @ A @ diag(col_scale)``.
+    """Factors of the equilibrated work matrix ``W_s = diag(row_scale) @ W @ diag(col_scale)``.
 
-    ``factors`` contains LU (unit L below the diagonal) or the lower Cholesky factor.
-    ``pivots`` are 0-based row interchanges in LAPACK order (LU only).
+    ``W`` is the user's ``A``, or ``A.T`` when ``transposed`` is set (a
+    C-ordered ``A`` is copied as its transpose because that copy needs no
+    reordering). ``factors`` contains LU (unit L below the diagonal) or the
+    lower Cholesky factor, and ``pivots`` the 0-based row interchanges in
+    LAPACK order (LU only). The norms are those of ``W_s``.
     """
 
     kind: str
@@ -42,27 +45,35 @@ class DenseFactorization:
     row_scale: np.ndarray
     col_scale: np.ndarray
     flops: float
-    scaled_norm_1: float = 0.0
-    equilibrated: bool = False
+    scaled_norm_1: float
+    scaled_norm_inf: float
+    equilibrated: bool
+    transposed: bool = False
 
     def solve(self, rhs: np.ndarray, *, transpose: bool = False) -> np.ndarray:
-        """Solve ``A x = rhs`` (or ``A.T x = rhs``) with the original, unscaled ``A``."""
-        scale_in, scale_out = (self.col_scale, self.row_scale) if transpose else (self.row_scale, self.col_scale)
+        """Solve ``A x = rhs`` (or ``A.T x = rhs``) with the user's unscaled ``A``."""
+        with_transpose = transpose != self.transposed
+        if with_transpose:
+            scale_in, scale_out = self.col_scale, self.row_scale
+        else:
+            scale_in, scale_out = self.row_scale, self.col_scale
         scaled = np.asarray(rhs, dtype=np.float64) * (scale_in if rhs.ndim == 1 else scale_in[:, None])
         if self.kind == "lu":
-            y, info = lapack.dgetrs(self.factors, self.pivots, scaled, trans=1 if transpose else 0)
+            y, info = lapack.dgetrs(self.factors, self.pivots, scaled, trans=1 if with_transpose else 0)
         else:
             y, info = lapack.dpotrs(self.factors, scaled, lower=1)
         if info != 0:
             raise ValueError(f"LAPACK solve failed with info={info}")
         return y * (scale_out if rhs.ndim == 1 else scale_out[:, None])
 
-    def rcond(self, anorm_scaled: float) -> float:
-        """Return LAPACK's reciprocal 1-norm condition estimate of the equilibrated matrix."""
+    def rcond(self) -> float:
+        """Return LAPACK's reciprocal 1-norm condition estimate of the equilibrated ``A``."""
         if self.kind == "lu":
-            value, info = lapack.dgecon(self.factors, anorm_scaled, norm="1")
+            # The 1-norm of A is the infinity-norm of W = A.T.
+            norm, anorm = ("I", self.scaled_norm_inf) if self.transposed else ("1", self.scaled_norm_1)
+            value, info = lapack.dgecon(self.factors, anorm, norm=norm)
         else:
-            value, info = lapack.dpocon(self.factors, anorm_scaled, uplo="L")
+            value, info = lapack.dpocon(self.factors, self.scaled_norm_1, uplo="L")
         if info != 0:
             raise ValueError(f"LAPACK condition estimate failed with info={info}")
         return float(value)

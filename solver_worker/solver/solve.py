@@ -10,16 +10,10 @@ import scipy.sparse
 import scipy.sparse.linalg as sparse_linalg
 
 from . import dense
-from ._scaling import (
-    check_finite_dense,
-    dense_norms,
-    equilibrate_dense,
-    equilibrate_sparse,
-    equilibrate_symmetric_dense,
-    first_asymmetry_dense,
-    is_symmetric_sparse,
-)
-from .errors import InputError, NotPositiveDefiniteError, SingularMatrixError
+from ._conditioning import check_rcond, inverse_norm_1
+from ._scaling import check_finite_dense, dense_norms, equilibrate_sparse, first_asymmetry_dense, is_symmetric_sparse
+from .dense_direct import solve_dense_direct
+from .errors import InputError
 from .iterative import PRECONDITIONERS, solve_iterative
 from .least_squares import solve_least_squares
 from .limits import DEFAULT_LIMITS, Limits
@@ -30,6 +24,7 @@ from .sparse_direct import factor_sparse
 METHODS = ("auto", "lu", "cholesky", "lstsq", "splu", "cg", "gmres", "bicgstab")
 ITERATIVE_METHODS = ("cg", "gmres", "bicgstab")
 EPS = float(np.finfo(np.float64).eps)
+DENSE_DIRECT_METHODS = ("lu", "cholesky")
 
 # A sparse square matrix this small and at least this dense is solved as dense,
 # where BLAS-3 LU is faster than SuperLU's sparse bookkeeping.
@@ -73,8 +68,13 @@ def solve(
     chosen, reason = _choose_method(a, method)
     a = _convert_for_method(a, chosen, limits)
 
+    if chosen not in DENSE_DIRECT_METHODS and not scipy.sparse.issparse(a):
+        # Dense LU and Cholesky check finiteness during their own pass over the copy.
+        check_finite_dense(a, name="A")
+
     reporter = ProgressReporter(progress, cancel, _estimated_flops(a, chosen))
     reporter.start(stage="start")
+    norm_inf = None
     if chosen == "lstsq":
         result = _run_least_squares(a, rhs, reporter, tol)
     elif chosen in ITERATIVE_METHODS:
@@ -82,10 +82,10 @@ def solve(
     elif chosen == "splu":
         result = _run_sparse_direct(a, rhs, reporter)
     else:
-        result = _run_dense_direct(a, rhs, chosen, reporter, block_size, auto=method == "auto")
+        result, norm_inf = _run_dense_direct(a, rhs, chosen, reporter, block_size, auto=method == "auto")
 
     result.method_reason = f"{reason}; {result.method_reason}" if result.method_reason else reason
-    _finish_result(result, a, rhs, reporter, start)
+    _finish_result(result, a, rhs, reporter, start, norm_inf)
     return result
 
 
@@ -142,8 +142,6 @@ def _validate_matrix(A):
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise InputError(f"A is empty (shape {a.shape}); send at least one row and one column",
                          value=str(a.shape), field="A")
-    if not scipy.sparse.issparse(a):
-        check_finite_dense(a, name="A")
     return a
 
 
@@ -215,98 +213,12 @@ def _estimated_flops(a, method: str) -> float:
     return 0.0
 
 
-def _run_dense_direct(a, rhs, method, reporter, block_size, *, auto: bool) -> SolveResult:
-    n = a.shape[0]
-    block_size = block_size or dense.default_block_size(n)
-    norm_1, _ = dense_norms(a)
-    reason = ""
-    if method == "cholesky":
-        try:
-            factorization = _factor_cholesky(a, reporter, block_size)
-        except NotPositiveDefiniteError as error:
-            if not auto:
-                raise
-            reason = f"Cholesky failed ({error.message.split(';')[0]}), so LU with partial pivoting was used"
-            reporter.flops_total = dense.lu_flops(n) + 2.0 * n * n
-            method = "lu"
-    if method == "lu":
-        factorization = _factor_lu(a, reporter, block_size)
-
-    _check_rcond(factorization.rcond(factorization.scaled_norm_1), n)
-    reporter.update(0.99, stage="solve")
-    x = factorization.solve(rhs)
-    condition = norm_1 * _inverse_norm_1(n, factorization.solve)
-    result = _new_result(x, method, reason, condition)
-    result.flops = factorization.flops + 2.0 * n * n
-    result.equilibrated = factorization.equilibrated
-    return result
-
-
-def _factor_lu(a, reporter, block_size) -> dense.DenseFactorization:
-    work = np.array(a, dtype=np.float64, order="F")
-    scaling = equilibrate_dense(work)
-    scaled_norm_1 = dense_norms(work)[0] if scaling.applied else dense_norms(a)[0]
-    pivots, flops = dense.blocked_lu(work, reporter, block_size)
-    return dense.DenseFactorization("lu", work, pivots, scaling.row, scaling.col, flops, scaled_norm_1,
-                                    scaling.applied)
-
-
-def _factor_cholesky(a, reporter, block_size) -> dense.DenseFactorization:
-    asymmetry = first_asymmetry_dense(a)
-    if asymmetry is not None:
-        i, j = asymmetry
-        raise NotPositiveDefiniteError(
-            f"Cholesky needs a symmetric matrix, but A[{i}, {j}] = {a[i, j]!r} and A[{j}, {i}] = {a[j, i]!r}; "
-            "use method='lu'",
-            value=f"({i}, {j})",
-            field="A",
-        )
-    diagonal = np.diag(a)
-    if not np.all(diagonal > 0):
-        k = int(np.argmin(diagonal > 0))
-        raise NotPositiveDefiniteError(
-            f"A is not positive definite: diagonal entry A[{k}, {k}] = {diagonal[k]!r} is not positive; "
-            "use method='lu'",
-            value=float(diagonal[k]),
-            field="A",
-        )
-    work = np.array(a, dtype=np.float64, order="F")
-    scaling = equilibrate_symmetric_dense(work)
-    scaled_norm_1 = dense_norms(work)[0] if scaling.applied else dense_norms(a)[0]
-    try:
-        flops = dense.blocked_cholesky(work, reporter, block_size)
-    except dense.NotPositiveDefinite as failure:
-        del work
-        raise NotPositiveDefiniteError(
-            f"A is not positive definite: the leading minor of order {failure.order} is not positive; "
-            "use method='lu'",
-            value=failure.order,
-            field="A",
-        ) from None
-    return dense.DenseFactorization("cholesky", work, None, scaling.row, scaling.col, flops, scaled_norm_1,
-                                    scaling.applied)
-
-
-def _check_rcond(rcond: float, n: int) -> None:
-    """Raise ``SingularMatrixError`` when the equilibrated reciprocal condition is below n * eps."""
-    if rcond < n * EPS:
-        raise SingularMatrixError(
-            f"matrix is singular to working precision: the reciprocal condition estimate {rcond:.2e} of the "
-            f"equilibrated matrix is below n * eps = {n * EPS:.2e}, so no digit of x could be trusted; "
-            "check for linearly dependent rows or columns, or use method='lstsq' for a least-squares solution",
-            rcond=rcond,
-        )
-
-
-def _inverse_norm_1(n: int, solve_with) -> float:
-    """Estimate ||A^-1||_1 with Higham's block 1-norm estimator using the factors."""
-    operator = sparse_linalg.LinearOperator(
-        (n, n),
-        matvec=lambda v: solve_with(np.ravel(v)),
-        rmatvec=lambda v: solve_with(np.ravel(v), transpose=True),
-        dtype=np.float64,
-    )
-    return float(sparse_linalg.onenormest(operator))
+def _run_dense_direct(a, rhs, method, reporter, block_size, *, auto: bool) -> tuple[SolveResult, float]:
+    outcome = solve_dense_direct(a, rhs, method, reporter, block_size, auto=auto)
+    result = _new_result(outcome.x, outcome.method, outcome.reason, outcome.condition_estimate)
+    result.flops = outcome.flops
+    result.equilibrated = outcome.equilibrated
+    return result, outcome.norm_inf
 
 
 def _run_sparse_direct(a, rhs, reporter) -> SolveResult:
@@ -322,10 +234,10 @@ def _run_sparse_direct(a, rhs, reporter) -> SolveResult:
     factorization = factor_sparse(scaled, scaling, symmetric=symmetric_pattern)
     reporter.update(0.9, stage="factor", force=True)
     scaled_norm_1 = float(abs(scaled).sum(axis=0).max())
-    _check_rcond(1.0 / (scaled_norm_1 * _inverse_norm_1(n, factorization.solve_scaled)), n)
+    check_rcond(1.0 / (scaled_norm_1 * inverse_norm_1(n, factorization.solve_scaled)), n)
     x = factorization.solve(rhs)
     reporter.update(0.95, stage="solve", force=True)
-    condition = norm_1 * _inverse_norm_1(n, factorization.solve)
+    condition = norm_1 * inverse_norm_1(n, factorization.solve)
     ordering = "minimum degree on A'+A" if symmetric_pattern else "COLAMD"
     result = _new_result(x, "splu", f"column ordering: {ordering}", condition)
     result.flops = factorization.flops + 2.0 * (factorization.lu.L.nnz + factorization.lu.U.nnz)
@@ -367,11 +279,14 @@ def _new_result(x, method, reason, condition) -> SolveResult:
     )
 
 
-def _finish_result(result: SolveResult, a, rhs: np.ndarray, reporter: ProgressReporter, start: float) -> None:
+def _finish_result(
+    result: SolveResult, a, rhs: np.ndarray, reporter: ProgressReporter, start: float, norm_inf: float | None
+) -> None:
     residual = a @ result.x - rhs
     # dnrm2 scales internally, so entries near 1e200 do not overflow.
     result.residual_norm = float(scipy.linalg.blas.dnrm2(residual))
-    norm_inf = float(abs(a).sum(axis=1).max()) if scipy.sparse.issparse(a) else dense_norms(a)[1]
+    if norm_inf is None:
+        norm_inf = float(abs(a).sum(axis=1).max()) if scipy.sparse.issparse(a) else dense_norms(a)[1]
     denominator = norm_inf * float(np.max(np.abs(result.x))) + float(np.max(np.abs(rhs)))
     result.relative_residual = float(np.max(np.abs(residual))) / denominator if denominator > 0 else 0.0
 
