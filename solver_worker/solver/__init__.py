@@ -1,7 +1,7 @@
 """Solver core: parse, generate and solve linear systems A x = b with progress and cancellation.
 
-This package needs only NumPy, SciPy, psutil and pydantic; it knows nothing
-about Kafka, HTTP or databases.
+This package needs only NumPy, SciPy, psutil and pydantic. It does not use
+Kafka, HTTP or databases.
 """
 
 from .errors import (

@@ -6,8 +6,8 @@ not contiguous, so they copy it in and out. For a blocked factorization that
 copy is the size of the trailing matrix at every step, which breaks both the
 memory bound and the speed. SciPy also exports the same BLAS and LAPACK
 routines as C function pointers in ``scipy.linalg.cython_blas`` and
-``scipy.linalg.cython_lapack`` (``__pyx_capi__`` capsules); calling them through
-ctypes lets us pass a leading dimension, so every call works on views in place.
+``scipy.linalg.cython_lapack`` (``__pyx_capi__`` capsules). Calling them through
+ctypes passes a leading dimension, so every call works on views in place.
 ctypes releases the GIL during each call, so a cancelling thread keeps running.
 """
 

@@ -1,11 +1,11 @@
 """Matrix Market parser: a strict validation pass, then ``scipy.io.mmread``.
 
 ``scipy.io.mmread`` (SciPy 1.17, fast_matrix_market) reads valid files fast
-but is not a validator: it fails on some valid files, such as a comment or
-blank line after the size line ("Line 6: Invalid integer value"), and it does
-not report every invalid token with its line. So every line is checked here
-first: the banner, the size line, the count of entries, each index and each
-value. Comment and blank lines are then dropped and mmread reads the cleaned
+but is not a validator. It fails on some valid files, such as one with a
+comment or blank line after the size line ("Line 6: Invalid integer value").
+It also does not report every invalid token with its line. So every line is
+checked here first: the banner, the size line, the count of entries, each
+index and each value. Comment and blank lines are then dropped and mmread reads the cleaned
 text, which contains the same entries as the user's file.
 """
 

@@ -76,7 +76,7 @@ class DenseScan:
 def scan_dense(w: np.ndarray, *, name: str, transposed: bool) -> DenseScan:
     """Check that ``w`` is finite and collect its norms and maxima in one blockwise pass.
 
-    ``transposed`` says that ``w`` is the transpose of the user's matrix, so
+    ``transposed`` marks ``w`` as the transpose of the user's matrix, so
     error messages swap the indices back.
     """
     rows, cols = w.shape

@@ -179,7 +179,7 @@ def bicgstab(a, b: np.ndarray, precondition, monitor: _Monitor, max_iter: int) -
 
 
 def gmres(a, b: np.ndarray, precondition, monitor: _Monitor, max_iter: int) -> tuple[np.ndarray, int]:
-    """Restarted GMRES from SciPy; the history holds its preconditioned relative residuals."""
+    """Restarted GMRES from SciPy; the history contains its preconditioned relative residuals."""
     n = b.shape[0]
     restart = min(GMRES_RESTART, n)
     operator = None

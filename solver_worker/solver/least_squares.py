@@ -12,7 +12,7 @@ import scipy.sparse.linalg as sparse_linalg
 from .progress import ProgressReporter
 
 # A sparse matrix with at most this many entries in dense form is solved by the
-# SVD, which also gives its rank; a larger one by LSMR, which gives no rank.
+# SVD, which also gives its rank. A larger one is solved by LSMR, without a rank.
 MAX_DENSE_ENTRIES_FOR_SVD = 4_000_000
 
 

@@ -24,9 +24,9 @@ class SolveResult:
 
     ``relative_residual`` is the normwise backward error
     ``||A x - b|| / (||A|| ||x|| + ||b||)`` in the infinity norm.
-    ``condition_estimate`` is the 1-norm condition number of the user's ``A``
-    (an estimate; for dense least squares the 2-norm condition from the
-    singular values), or None with the reason in ``warnings``.
+    ``condition_estimate`` is an estimate of the 1-norm condition number of the
+    user's ``A``, or None with the reason in ``warnings``. For least squares it
+    is the 2-norm condition, from the singular values or from LSMR.
     """
 
     x: np.ndarray

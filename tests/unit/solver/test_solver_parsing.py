@@ -54,7 +54,7 @@ def test_parse_mtx_error_has_line():
     assert caught.value.line == 6
 
 
-def test_parse_mtx_comment_and_blank_lines_after_size_line():
+def test_parse_mtx_comments_after_size_line():
     text = (
         "%%MatrixMarket matrix coordinate real general\n% head\n2 2 3\n\n% comment after the size line\n"
         "1 1 -.5\n\n2 2 1E2\n  2   1   3\n\n"
