@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.problem import GeneratorSpec
 
 EVENT_TYPE_HEADER = "event_type"
+SCHEMA_VERSION_HEADER = "schema_version"
 
 
 class Frozen(BaseModel):
@@ -112,6 +113,8 @@ class WorkerHeartbeat(Payload):
 
 
 class SolutionSummary(Frozen):
+    """Accuracy, cost and timing figures of a finished solve; `elapsed_s` is the solver's own time."""
+
     method: str
     method_reason: str | None = None
     relative_residual: float | None = None
@@ -126,27 +129,34 @@ class SolutionSummary(Frozen):
     gflops: float | None = None
     peak_memory_bytes: int | None = None
     complexity: dict[str, Any] | None = None
+    timings: dict[str, float] | None = Field(
+        None, description="Seconds per phase: load (read or generate the input), solve, store, total.")
 
 
 class TaskCompleted(Payload):
     event_type: ClassVar[str] = "TaskCompleted"
     summary: SolutionSummary
     solution: InlineMatrix | BlobRef
+    worker: str | None = None
 
 
 class TaskFailed(Payload):
     event_type: ClassVar[str] = "TaskFailed"
     code: str = Field(description="Machine-readable reason, e.g. singular_matrix, invalid_input, worker_error.")
     message: str = Field(description="What went wrong and what the user can do, in words.")
+    details: dict[str, Any] | None = Field(None, description="Values behind the message, e.g. pivot, rcond, line.")
 
 
 class TaskCancelled(Payload):
     event_type: ClassVar[str] = "TaskCancelled"
     reason: str
     while_running: bool
+    elapsed_s: float | None = Field(None, ge=0, description="Solve time spent before the cancel took effect.")
 
 
 class TaskRequeued(Payload):
+    """The task goes back to the queue; the envelope's `attempt` is the new attempt number."""
+
     event_type: ClassVar[str] = "TaskRequeued"
     previous_attempt: int
     reason: str
@@ -190,6 +200,28 @@ class UnknownEventError(ValueError):
     """Raised for an event type this code does not know."""
 
 
+def topic_for(event_type: str, settings) -> str:
+    """Return the topic an event type travels on, with names from `settings` (a ServiceSettings)."""
+    model = PAYLOAD_TYPES.get(event_type)
+    if model is None:
+        raise UnknownEventError(f"unknown event type {event_type!r}")
+    return settings.topic_task_progress if model.topic_kind == "progress" else settings.topic_task_events
+
+
+def format_consistency_token(topic: str, partition: int, offset: int) -> str:
+    """Return the opaque token `topic:partition:offset` that a client passes back as X-Consistency-Token."""
+    return f"{topic}:{partition}:{offset}"
+
+
+def parse_consistency_token(token: str) -> tuple[str, int, int]:
+    """Return (topic, partition, offset) of a token; raise ValueError for a malformed one."""
+    topic, _, rest = token.rpartition(":")
+    topic, _, partition = topic.rpartition(":")
+    if not topic or not partition.isdigit() or not rest.isdigit():
+        raise ValueError(f"consistency token {token!r} is not of the form topic:partition:offset")
+    return topic, int(partition), int(rest)
+
+
 def make_event(payload: Payload, *, task_id: uuid.UUID, user_id: uuid.UUID | None, attempt: int,
                producer: Producer, correlation_id: str | None = None) -> Envelope:
     return Envelope(
@@ -203,7 +235,8 @@ def encode(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     return (
         str(envelope.task_id).encode(),
         envelope.model_dump_json().encode(),
-        [(EVENT_TYPE_HEADER, envelope.event_type.encode())],
+        [(EVENT_TYPE_HEADER, envelope.event_type.encode()),
+         (SCHEMA_VERSION_HEADER, str(envelope.schema_version).encode())],
     )
 
 
@@ -213,6 +246,11 @@ def decode(value: bytes) -> Envelope:
     Raises pydantic.ValidationError or ValueError for a record that is not a valid event.
     """
     raw = Envelope.model_validate_json(value)
+    if raw.schema_version > CURRENT_SCHEMA_VERSION:
+        raise ValueError(
+            f"event {raw.event_id} has schema_version {raw.schema_version}, newer than this code's "
+            f"{CURRENT_SCHEMA_VERSION}; deploy the newer consumer"
+        )
     payload, version = dict(raw.payload), raw.schema_version
     while version < CURRENT_SCHEMA_VERSION:
         upcast = UPCASTERS.get((raw.event_type, version))
@@ -222,3 +260,12 @@ def decode(value: bytes) -> Envelope:
     if version != raw.schema_version:
         return raw.model_copy(update={"payload": payload, "schema_version": version})
     return raw
+
+
+def decode_typed(value: bytes) -> tuple[Envelope, Payload]:
+    """Decode and upcast a record value, then validate its payload against the event type's model.
+
+    Raises pydantic.ValidationError, UnknownEventError or ValueError for a record that is not a valid event.
+    """
+    envelope = decode(value)
+    return envelope, envelope.typed_payload()
