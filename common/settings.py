@@ -6,6 +6,7 @@ reads `os.environ`. Every field is listed with its default in `.env.example`.
 
 from __future__ import annotations
 
+import socket
 from functools import cached_property
 from typing import Literal
 
@@ -21,7 +22,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     environment: Literal["development", "production"] = "development"
-    instance_id: str = Field("local-1", description="Name of this process in logs and the X-Instance header.")
+    instance_id: str = Field(default_factory=socket.gethostname,
+                             description="Name of this process in logs and the X-Instance header.")
     log_level: str = "INFO"
 
     kafka_bootstrap_servers: str = "127.0.0.1:19092"

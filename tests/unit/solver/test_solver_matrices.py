@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import manifest_rows
+from tests.unit.solver.conftest import manifest_rows
 
 from solver_worker.solver import InputError, SingularMatrixError, parse_matrix, parse_vector, solve
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import scipy.sparse
-from bad_inputs import BAD_INPUT_CASES
+from tests.unit.solver.bad_inputs import BAD_INPUT_CASES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
