@@ -1,8 +1,19 @@
 """Settings of the projector."""
 
+from pydantic import Field
+
 from common.settings import ServiceSettings
 
 
 class ProjectorSettings(ServiceSettings):
     projector_health_host: str = "127.0.0.1"
     projector_health_port: int = 8401
+    projector_consumer: str = Field(
+        "projector", description="Name under which positions are stored in projector_positions; "
+                                 "also the Kafka consumer group of the faust app.")
+    projector_batch_max: int = Field(500, ge=1, description="Most records applied in one transaction.")
+    projector_batch_wait_ms: int = Field(
+        5, ge=1, description="How long a batch waits for more records before it is applied, in milliseconds.")
+    projector_lag_poll_s: float = Field(2.0, gt=0, description="Seconds between two readings of the log ends.")
+    projector_stop_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds the faust app gets to stop before the process exits anyway.")

@@ -8,8 +8,8 @@ SQLAlchemy view of the same schema for queries.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-    UniqueConstraint, func,
+    BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint, func, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -21,6 +21,8 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True, comment="Stored lower-cased."),
     Column("password_hash", Text, nullable=False, comment="Argon2id hash."),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("failed_logins", Integer, nullable=False, server_default="0", comment="Failed logins since the last success."),
+    Column("locked_until", DateTime(timezone=True), nullable=True, comment="Logins are rejected with 429 until then."),
 )
 
 idempotency_keys = Table(
@@ -28,7 +30,8 @@ idempotency_keys = Table(
     Column("user_id", UUID(as_uuid=True), ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False, comment="sha256 of the request body."),
-    Column("task_id", UUID(as_uuid=True), nullable=False),
+    Column("task_id", UUID(as_uuid=True), nullable=False, unique=True,
+           comment="One row per submitted task; key is auto:<task_id> when the client sent none."),
     Column("response", JSONB, nullable=True, comment="The 202 body, stored once the broker acknowledged."),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
@@ -48,6 +51,8 @@ tasks = Table(
     Column("cols", Integer, nullable=True),
     Column("nnz", BigInteger, nullable=True),
     Column("is_sparse", Boolean, nullable=True),
+    Column("options", JSONB, nullable=True, comment="Solve options: tol, max_iter, preconditioner."),
+    Column("phase", String(64), nullable=True, comment="Latest phase a worker reported, e.g. factorize."),
     Column("progress", Float, nullable=False, server_default="0", comment="Fraction 0..1 of the flops done."),
     Column("eta_s", Float, nullable=True),
     Column("flops_done", Float, nullable=True),
@@ -62,6 +67,7 @@ tasks = Table(
     Column("gflops", Float, nullable=True),
     Column("peak_memory_bytes", BigInteger, nullable=True),
     Column("complexity", JSONB, nullable=True),
+    Column("timings", JSONB, nullable=True, comment="Seconds per phase of the solve: load, solve, store, total."),
     Column("relative_residual", Float, nullable=True),
     Column("residual_norm", Float, nullable=True),
     Column("condition_estimate", Float, nullable=True),
@@ -75,6 +81,10 @@ tasks = Table(
     Column("cancel_requested", Boolean, nullable=False, server_default="false"),
     Column("last_event_id", UUID(as_uuid=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # History pages: one user's tasks, newest first, with (submitted_at, task_id) as the cursor.
+    Index("ix_tasks_user_history", "user_id", text("submitted_at DESC"), text("task_id DESC")),
+    # Queue position: only queued tasks, in submission order.
+    Index("ix_tasks_queued", "submitted_at", postgresql_where=text("status = 'queued'")),
 )
 
 results = Table(
