@@ -30,5 +30,5 @@ def manifest_rows() -> list[dict[str, str]]:
 def matrix_folder() -> Path:
     folder = matrices_dir()
     if not (folder / "MANIFEST.tsv").exists():
-        pytest.skip(f"test matrices not found in {folder}; set SCT_MATRICES_DIR")
+        pytest.fail(f"test matrices not found in {folder}: place shared/data/matrices beside the checkout or set SCT_MATRICES_DIR")
     return folder

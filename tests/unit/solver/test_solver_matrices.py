@@ -39,7 +39,7 @@ def _is_regular(row) -> bool:
 
 def _load(folder, row):
     if row is None:
-        pytest.skip("MANIFEST.tsv not found")
+        pytest.fail("MANIFEST.tsv not found: place shared/data/matrices beside the checkout or set SCT_MATRICES_DIR")
     return parse_matrix((folder / row["file"]).read_bytes(), "mtx")
 
 
@@ -102,7 +102,7 @@ def test_matrix_rectangular_least_squares(matrix_folder, row):
 @pytest.mark.parametrize("row", _rows(lambda row: row["field"] == "complex"))
 def test_matrix_complex_rejected(matrix_folder, row):
     if row is None:
-        pytest.skip("MANIFEST.tsv not found")
+        pytest.fail("MANIFEST.tsv not found: place shared/data/matrices beside the checkout or set SCT_MATRICES_DIR")
     with pytest.raises(InputError, match="complex-valued matrices are not supported"):
         parse_matrix((matrix_folder / row["file"]).read_bytes(), "mtx")
 
@@ -110,7 +110,7 @@ def test_matrix_complex_rejected(matrix_folder, row):
 @pytest.mark.parametrize("row", _rows(_is_vector))
 def test_matrix_vectors_parse(matrix_folder, row):
     if row is None:
-        pytest.skip("MANIFEST.tsv not found")
+        pytest.fail("MANIFEST.tsv not found: place shared/data/matrices beside the checkout or set SCT_MATRICES_DIR")
     vector = parse_vector((matrix_folder / row["file"]).read_bytes(), "mtx")
     assert vector.shape == (int(row["rows"]),)
 
