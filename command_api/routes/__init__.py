@@ -1,0 +1,1 @@
+"""HTTP routes of the command API; thin wrappers that call the command modules."""
