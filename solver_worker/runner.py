@@ -1,0 +1,77 @@
+"""Parent side of the solve process: a warm spawned child, its pipe, cancel and kill."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+
+from solver_worker.child import serve_one
+
+log = logging.getLogger(__name__)
+
+# Spawn, not fork: the parent runs an event loop and aiokafka's threads, which a fork would copy half-alive.
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+class SolveProcess:
+    """One child process that runs exactly one job.
+
+    It is started before a task is claimed, so the seconds NumPy and SciPy take
+    to import are spent while the worker is idle, not on the task's clock.
+    """
+
+    def __init__(self, blas_threads: int) -> None:
+        self._parent, child = _CONTEXT.Pipe(duplex=True)
+        self._cancel = _CONTEXT.Event()
+        self._process = _CONTEXT.Process(target=serve_one, args=(child, self._cancel, blas_threads),
+                                         name="solve", daemon=True)
+        self._process.start()
+        child.close()
+        self.cancel_requested_at: float | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def start(self, job: dict) -> None:
+        self._parent.send(job)
+
+    def cancel(self) -> None:
+        """Ask the solve to stop at its next check (within milliseconds for the blocked and iterative solvers)."""
+        if self.cancel_requested_at is None:
+            self.cancel_requested_at = time.monotonic()
+            self._cancel.set()
+
+    def kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+
+    async def messages(self, poll_s: float = 0.05):
+        """Yield messages until the outcome; yield ("died", exitcode) if the process ends without one."""
+        while True:
+            while await asyncio.to_thread(self._parent.poll, poll_s):
+                try:
+                    message = self._parent.recv()
+                except (EOFError, OSError):
+                    break
+                yield message
+                if message[0] != "progress":
+                    return
+            if not self._process.is_alive() and not self._parent.poll():
+                await asyncio.to_thread(self._process.join, 1)
+                yield ("died", self._process.exitcode)
+                return
+
+    async def close(self, *, busy: bool = False) -> None:
+        """Stop the process: tell an idle one to exit, kill a busy one, and reap it."""
+        if self._process.is_alive() and not busy:
+            try:
+                self._parent.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            await asyncio.to_thread(self._process.join, 2)
+        self.kill()
+        await asyncio.to_thread(self._process.join, 5)
+        self._parent.close()
