@@ -24,9 +24,14 @@ def main() -> None:
         asyncio.run(run(settings))
         return
     from projector.replay import rebuild, verify
+    from projector.service import ProjectorLockedError
 
     if arguments.command == "rebuild":
-        asyncio.run(rebuild(settings))
+        try:
+            asyncio.run(rebuild(settings))
+        except ProjectorLockedError as error:
+            print(f"rebuild failed: {error}", file=sys.stderr)
+            sys.exit(2)
         return
     differences = asyncio.run(verify(settings, keep_schema=arguments.keep_schema))
     sys.exit(1 if differences else 0)

@@ -7,6 +7,8 @@ Rules that make the projection idempotent and fenced:
 - A task in a terminal status (completed, failed, cancelled) never changes again.
 - An event whose `attempt` is lower than the task's current attempt belongs
   to a superseded attempt and is ignored; `TaskRequeued` raises the attempt.
+- The first `TaskStarted` of an attempt claims it, as the workers decide;
+  a later claim of the same attempt lost the race and changes nothing.
 - Progress only moves forward within an attempt, so a repeated or late
   `TaskProgressed` cannot lower the percentage.
 - Only `task-events` facts set `last_event_id`; telemetry from `task-progress`
@@ -112,8 +114,8 @@ def _requeued(task: dict[str, Any], event: Envelope, payload: TaskRequeued) -> O
 
 
 def _started(task: dict[str, Any], event: Envelope, payload: TaskStarted) -> Outcome:
-    if task["status"] == RUNNING and event.attempt == task["attempt"] and task["worker"] == payload.worker:
-        return ignore("attempt already started")
+    if task["status"] == RUNNING and event.attempt == task["attempt"]:
+        return ignore(f"attempt {event.attempt} already claimed by {task['worker']}")
     return _changed(task, event, status=RUNNING, attempt=event.attempt, worker=payload.worker,
                     started_at=event.occurred_at, lease_expires_at=payload.lease_expires_at)
 

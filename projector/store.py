@@ -68,21 +68,21 @@ class ProjectionStore:
         self.events_topic = events_topic
         self.schema = schema
 
-    def bind(self, connection: AsyncConnection) -> AsyncConnection:
+    async def bind(self, connection: AsyncConnection) -> AsyncConnection:
         if self.schema is None:
             return connection
-        return connection.execution_options(schema_translate_map={None: self.schema})
+        return await connection.execution_options(schema_translate_map={None: self.schema})
 
     async def load_positions(self, connection: AsyncConnection) -> dict[tuple[str, int], int]:
         """Return the next offset to apply per (topic, partition)."""
-        rows = await self.bind(connection).execute(
+        rows = await (await self.bind(connection)).execute(
             select(projector_positions.c.topic, projector_positions.c.partition, projector_positions.c.next_offset)
             .where(projector_positions.c.consumer == self.consumer))
         return {(topic, partition): offset for topic, partition, offset in rows}
 
     async def apply_batch(self, connection: AsyncConnection, records: Sequence[LogRecord]) -> BatchReport:
         """Apply `records` (in log order per partition) inside the caller's transaction."""
-        connection = self.bind(connection)
+        connection = await self.bind(connection)
         report = BatchReport()
         stored = await self.load_positions(connection)
         fresh = [record for record in records if record.offset >= stored.get((record.topic, record.partition), 0)]

@@ -60,6 +60,7 @@ class LiveMessage:
     stream: str
     offset: int
     data: dict[str, Any]
+    timestamp_ms: int = 0
 
 
 @dataclass(eq=False)
@@ -79,17 +80,17 @@ class TaskBuffer:
     evicted: dict[str, int] = field(default_factory=lambda: {EVENTS: -1, PROGRESS: -1})
 
 
-def message_from(stream: str, offset: int, envelope: Envelope) -> LiveMessage | None:
+def message_from(stream: str, offset: int, envelope: Envelope, timestamp_ms: int = 0) -> LiveMessage | None:
     """Return the stream message of an event, or None for events streams do not show."""
     payload = envelope.typed_payload()
     base = {"task_id": str(envelope.task_id), "attempt": envelope.attempt,
             "occurred_at": envelope.occurred_at.isoformat(), "event_type": envelope.event_type}
     if isinstance(payload, TaskProgressed):
         data = base | payload.model_dump(mode="json") | {"percent": round(payload.fraction * 100, 2)}
-        return LiveMessage("progress", envelope.task_id, envelope.attempt, stream, offset, data)
+        return LiveMessage("progress", envelope.task_id, envelope.attempt, stream, offset, data, timestamp_ms)
     if isinstance(payload, TaskCancellationRequested):
         data = base | {"status": None, "cancel_requested": True, "reason": payload.reason}
-        return LiveMessage("status", envelope.task_id, envelope.attempt, stream, offset, data)
+        return LiveMessage("status", envelope.task_id, envelope.attempt, stream, offset, data, timestamp_ms)
     status = STATUS_OF_EVENT.get(envelope.event_type)
     if status is None:
         return None
@@ -97,7 +98,7 @@ def message_from(stream: str, offset: int, envelope: Envelope) -> LiveMessage | 
     if isinstance(payload, TaskRequeued):
         details["attempt"] = max(envelope.attempt, payload.previous_attempt + 1)
     data = base | details | {"status": status}
-    return LiveMessage("status", envelope.task_id, data["attempt"], stream, offset, data)
+    return LiveMessage("status", envelope.task_id, data["attempt"], stream, offset, data, timestamp_ms)
 
 
 class LiveHub:
@@ -193,9 +194,11 @@ class LiveHub:
                     log.warning("reading the live topics failed: %s; retrying in 1 s", error)
                     await asyncio.sleep(1.0)
                     continue
-                for tp, records in batches.items():
-                    for record in records:
-                        self._dispatch(tp.topic, tp.partition, record.offset, record.value)
+                # One fetch mixes both topics; producer timestamps restore the order across them.
+                records = [(record.timestamp, tp, record) for tp, batch in batches.items() for record in batch]
+                records.sort(key=lambda item: item[0])
+                for timestamp, tp, record in records:
+                    self._dispatch(tp.topic, tp.partition, record.offset, record.value, timestamp)
         finally:
             self.ready.clear()
             await consumer.stop()
@@ -212,9 +215,9 @@ class LiveHub:
             self.tail_start[(tp.topic, tp.partition)] = await consumer.position(tp)
         log.info("tailing %s from the log end", ", ".join(self.topics))
 
-    def _dispatch(self, topic: str, partition: int, offset: int, value: bytes) -> None:
+    def _dispatch(self, topic: str, partition: int, offset: int, value: bytes, timestamp_ms: int) -> None:
         try:
-            message = message_from(self.topics[topic], offset, decode(value))
+            message = message_from(self.topics[topic], offset, decode(value), timestamp_ms)
         except (ValidationError, UnknownEventError, ValueError) as error:
             log.warning("skipping an invalid record: %s", error,
                         extra={"topic": topic, "partition": partition, "offset": offset})

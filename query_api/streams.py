@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["live progress"])
 
+# Seconds a stream waits after a final status for earlier progress from the other topic.
+FINAL_GRACE_S = 0.05
+
 STREAM_ERRORS = {401: {"model": ErrorBody, "description": "Missing, invalid or expired stream token."},
                  404: {"model": ErrorBody, "description": "No such task, or the task belongs to another user."}}
 
@@ -125,9 +128,10 @@ async def task_messages(app, user_id: uuid.UUID, task_id: uuid.UUID,
         state = StreamState()
         if resume is not None and hub.covers(task_id, resume):
             snapshot, _ = await read_snapshot(app, user_id, task_id)  # ownership check, not sent
+            # The read model may already be past the messages this client still needs, so only
+            # the attempt comes from it; progress is compared from the buffered messages onwards.
             state.cursor = dict(resume)
             state.attempt = snapshot["attempt"]
-            state.fraction = snapshot["progress"]
         else:
             snapshot, offset = await read_snapshot(app, user_id, task_id)
             state.cursor[EVENTS] = offset
@@ -164,11 +168,29 @@ async def _live(app, settings: QueryApiSettings, subscription, state: StreamStat
                     yield "snapshot", state.event_id, snapshot | {"resumed": False}
                     return
             continue
+        if message.type == "status" and message.data.get("status") in TERMINAL_STATUSES:
+            for earlier in await _earlier_messages(subscription, message):
+                if state.accept(earlier):
+                    yield earlier.type, state.event_id, earlier.data
         if state.accept(message):
             yield message.type, state.event_id, message.data
             if state.finished:
                 return
     log.info("stream closed because its client reads too slowly", extra={"task_id": task_id})
+
+
+async def _earlier_messages(subscription, final: LiveMessage) -> list[LiveMessage]:
+    """Return queued messages produced before `final`, waiting FINAL_GRACE_S for progress still in flight.
+
+    Progress and the final status travel on different topics, so the last
+    progress can arrive a moment after the status that follows it.
+    """
+    await asyncio.sleep(FINAL_GRACE_S)
+    pending = []
+    while not subscription.queue.empty():
+        pending.append(subscription.queue.get_nowait())
+    return sorted((message for message in pending if message.timestamp_ms <= final.timestamp_ms),
+                  key=lambda message: message.timestamp_ms)
 
 
 @router.get("/tasks/{task_id}/events", responses=STREAM_ERRORS,

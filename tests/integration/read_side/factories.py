@@ -20,7 +20,7 @@ from schemas.events import (
 from schemas.tables import projector_positions, users
 
 TEST_PRODUCER = Producer(service="tests", instance="read_side")
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,22 @@ class EventLog:
         kind = type(envelope.typed_payload()).topic_kind
         topic = self.settings.topic_task_progress if kind == "progress" else self.settings.topic_task_events
         return await self.producer.send_and_wait(topic, value, key=key, headers=headers)
+
+    async def submit_and_claim(self, submitted: TaskSubmitted | None = None) -> RecordMetadata:
+        """Send TaskSubmitted and this test's TaskStarted back to back, so the claim lands first.
+
+        The solver workers treat the first TaskStarted of an attempt in the log as
+        the claim, so they leave a task claimed this way to the test; its lease
+        (LEASE) outlasts every test.
+        """
+        first = await self._send_later(self.envelope(submitted or small_problem()))
+        second = await self._send_later(self.envelope(started()))
+        await first
+        return await second
+
+    async def _send_later(self, envelope: Envelope):
+        key, value, headers = encode(envelope)
+        return await self.producer.send(self.settings.topic_task_events, value, key=key, headers=headers)
 
     @staticmethod
     def token(metadata: RecordMetadata) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.integration.read_side.factories import (
-    EventLog, completed, progressed, small_problem, started, wait_for_projection,
+    EventLog, completed, progressed, small_problem, wait_for_projection,
 )
 
 pytestmark = pytest.mark.stack
@@ -19,8 +19,7 @@ pytestmark = pytest.mark.stack
 
 async def completed_task(producer, settings, engine, user, values=(1.0, 1.0)) -> EventLog:
     log = EventLog(producer, settings, user.user_id)
-    await log.send(small_problem())
-    await log.send(started())
+    await log.submit_and_claim()
     await wait_for_projection(engine, await log.send(progressed(0.5)))
     await wait_for_projection(engine, await log.send(completed(values)))
     return log
@@ -79,8 +78,7 @@ async def test_result_in_every_format(query_client, producer, settings, engine, 
 
 async def test_result_of_running_task_is_409(query_client, producer, settings, engine, user):
     log = EventLog(producer, settings, user.user_id)
-    await log.send(small_problem())
-    await wait_for_projection(engine, await log.send(started()))
+    await wait_for_projection(engine, await log.submit_and_claim())
 
     response = await query_client.get(f"/v1/tasks/{log.task_id}/result", headers=user.headers)
 
@@ -123,7 +121,7 @@ async def test_consistency_token_avoids_404(query_client, producer, settings, us
         **user.headers, "X-Consistency-Token": EventLog.token(metadata)})
 
     assert response.status_code == 200
-    assert response.json()["status"] == "queued"
+    assert response.json()["task_id"] == str(log.task_id)
 
 
 async def test_malformed_consistency_token_is_400(query_client, user):
@@ -138,7 +136,7 @@ async def test_history_pages_newest_first(query_client, producer, settings, engi
     logs = []
     for _ in range(5):
         log = EventLog(producer, settings, user.user_id)
-        await wait_for_projection(engine, await log.send(small_problem()))
+        await wait_for_projection(engine, await log.submit_and_claim())
         logs.append(log)
         await asyncio.sleep(0.002)  # distinct submission times
     expected = [str(log.task_id) for log in reversed(logs)]
@@ -157,8 +155,8 @@ async def test_history_pages_newest_first(query_client, producer, settings, engi
 
 async def test_history_filters(query_client, producer, settings, engine, user):
     done = await completed_task(producer, settings, engine, user)
-    queued = EventLog(producer, settings, user.user_id)
-    await wait_for_projection(engine, await queued.send(small_problem(method="cg")))
+    running = EventLog(producer, settings, user.user_id)
+    await wait_for_projection(engine, await running.submit_and_claim(small_problem(method="cg")))
 
     by_status = await query_client.get("/v1/tasks", params={"status": "completed"}, headers=user.headers)
     by_method = await query_client.get("/v1/tasks", params={"method": "cg"}, headers=user.headers)
@@ -166,7 +164,7 @@ async def test_history_filters(query_client, producer, settings, engine, user):
     by_date = await query_client.get("/v1/tasks", params={"submitted_after": future}, headers=user.headers)
 
     assert [item["task_id"] for item in by_status.json()["items"]] == [str(done.task_id)]
-    assert [item["task_id"] for item in by_method.json()["items"]] == [str(queued.task_id)]
+    assert [item["task_id"] for item in by_method.json()["items"]] == [str(running.task_id)]
     assert by_date.json()["items"] == []
 
 
@@ -182,19 +180,6 @@ async def test_invalid_cursor_is_400(query_client, user):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"
-
-
-async def test_queued_task_has_position(query_client, producer, settings, engine, user):
-    first, second = EventLog(producer, settings, user.user_id), EventLog(producer, settings, user.user_id)
-    await wait_for_projection(engine, await first.send(small_problem()))
-    await wait_for_projection(engine, await second.send(small_problem()))
-
-    one = (await query_client.get(f"/v1/tasks/{first.task_id}", headers=user.headers)).json()["queue"]
-    two = (await query_client.get(f"/v1/tasks/{second.task_id}", headers=user.headers)).json()["queue"]
-
-    assert one["position"] >= 1
-    assert two["position"] > one["position"]
-    assert two["tasks_ahead"] == two["position"] - 1
 
 
 async def test_openapi_has_examples(query_client):

@@ -13,7 +13,7 @@ import websockets
 
 from tests.conftest import tls_context
 from tests.integration.read_side.factories import (
-    EventLog, completed, progressed, small_problem, sse_messages, started, wait_for_projection,
+    EventLog, completed, progressed, sse_messages, wait_for_projection,
 )
 
 pytestmark = pytest.mark.stack
@@ -21,8 +21,7 @@ pytestmark = pytest.mark.stack
 
 async def running_task(producer, settings, engine, user) -> EventLog:
     log = EventLog(producer, settings, user.user_id)
-    await log.send(small_problem())
-    await wait_for_projection(engine, await log.send(started()))
+    await wait_for_projection(engine, await log.submit_and_claim())
     return log
 
 
@@ -82,7 +81,7 @@ async def test_websocket_same_messages(nginx_client, stack, producer, settings, 
     await emitter
 
     kinds = [message["type"] for message in received if message["type"] != "heartbeat"]
-    assert kinds == ["snapshot", "progress", "progress", "status"]
+    assert kinds == ["snapshot", "progress", "progress", "status"], received
     assert [message["data"]["percent"] for message in received if message["type"] == "progress"] == [20.0, 60.0]
     assert received[-1]["data"]["status"] == "completed"
 

@@ -199,3 +199,9 @@ def test_input_is_not_modified():
     run([(started(), 1), (completed(), 1)], task)
 
     assert task == snapshot
+
+
+def test_first_claim_of_attempt_wins():
+    task = run([(submitted(), 1), (started("worker-1"), 1), (started("worker-2"), 1)])
+
+    assert task["worker"] == "worker-1"
