@@ -19,8 +19,26 @@ describe('ApiError', () => {
     expect(error.code).toBe('conflict');
   });
 
-  it('guesses the field from the code', () => {
+  it('reads the field from a word of the code', () => {
     expect(new ApiError(409, { detail: 'taken', code: 'email_taken' }).fieldErrors).toEqual({ email: 'taken' });
+    expect(new ApiError(422, { detail: 'too short', code: 'weak_password' }).fieldErrors).toEqual({ password: 'too short' });
+  });
+
+  it('maps the errors list beside a one-sentence detail', () => {
+    const error = new ApiError(422, {
+      detail: 'invalid request: generator.n: must be at least 1',
+      code: 'invalid_request',
+      errors: [{ loc: ['body', 'generator', 'n'], msg: 'Input should be greater than or equal to 1' }],
+    });
+    expect(error.message).toBe('invalid request: generator.n: must be at least 1');
+    expect(error.fieldErrors).toEqual({ n: 'Input should be greater than or equal to 1' });
+  });
+
+  it('normalizes dotted field names of input errors', () => {
+    expect(new ApiError(422, { detail: 'bad shape', code: 'invalid_input', field: 'A.shape' }).fieldErrors).toEqual({ a: 'bad shape' });
+    expect(new ApiError(422, { detail: 'bad', code: 'invalid_input', field: 'options.preconditioner' }).fieldErrors).toEqual({
+      preconditioner: 'bad',
+    });
   });
 
   it('keeps other messages on the form', () => {

@@ -33,23 +33,24 @@ export class NetworkError extends Error {
 
 function describeErrorBody(status: number, body: unknown) {
   const fieldErrors: Record<string, string> = {};
-  const record = (body ?? {}) as { detail?: unknown; code?: unknown; field?: unknown };
+  const record = (body ?? {}) as { detail?: unknown; code?: unknown; field?: unknown; errors?: unknown };
   const code = typeof record.code === 'string' ? record.code : undefined;
+  const detailText = typeof record.detail === 'string' && record.detail ? record.detail : undefined;
 
-  if (Array.isArray(record.detail)) {
-    for (const item of record.detail as ValidationItem[]) {
-      const field = lastStringOf(item.loc) ?? 'form';
+  // FastAPI's validation list: in `detail` by default, in `errors` where the
+  // API replaces `detail` with one sentence.
+  const validationList = Array.isArray(record.detail) ? record.detail : Array.isArray(record.errors) ? record.errors : null;
+  if (validationList) {
+    for (const item of validationList as ValidationItem[]) {
+      const field = normalizeField(lastStringOf(item.loc)) ?? 'form';
       fieldErrors[field] ??= item.msg ?? 'Invalid value.';
     }
-    const message = Object.values(fieldErrors).join(' ') || `Request failed with status ${status}.`;
+    const message = detailText ?? (Object.values(fieldErrors).join(' ') || `Request failed with status ${status}.`);
     return { message, code, fieldErrors };
   }
 
-  const message =
-    typeof record.detail === 'string' && record.detail
-      ? record.detail
-      : `Request failed with status ${status}.`;
-  const field = typeof record.field === 'string' ? record.field : fieldFromCode(code);
+  const message = detailText ?? `Request failed with status ${status}.`;
+  const field = typeof record.field === 'string' ? normalizeField(record.field) : fieldFromCode(code);
   fieldErrors[field ?? 'form'] = message;
   return { message, code, fieldErrors };
 }
@@ -63,11 +64,20 @@ function lastStringOf(location: (string | number)[] | undefined): string | undef
   return undefined;
 }
 
-// NOTE: the contract gives errors no `field` member, so a field is guessed
-// from the leading word of the error code (`email_taken` -> email).
+/** Maps the API's field names ("A.shape", "options.tol", "Idempotency-Key") to form field names. */
+function normalizeField(field: string | undefined): string | undefined {
+  if (!field) return undefined;
+  const parts = field.split('.');
+  const name = parts[0] === 'options' || parts[0] === 'generator' ? parts[parts.length - 1]! : parts[0]!;
+  return name.toLowerCase();
+}
+
+const FIELDS_IN_CODES = ['email', 'password', 'username'];
+
+// Errors without a `field` member (e.g. `email_taken`, `weak_password`) name
+// the field as one word of their code.
 function fieldFromCode(code: string | undefined): string | undefined {
   if (!code) return undefined;
-  const knownFields = ['email', 'password', 'username', 'a', 'b', 'n', 'method', 'generator', 'tol', 'max_iter'];
-  const head = code.split(/[_.]/)[0];
-  return knownFields.find((field) => field === head);
+  const words = code.split(/[_.]/);
+  return FIELDS_IN_CODES.find((field) => words.includes(field));
 }

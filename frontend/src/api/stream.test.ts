@@ -92,11 +92,13 @@ describe('TaskEventStream', () => {
     stream.start();
     await vi.waitFor(() => expect(sockets).toHaveLength(1));
     sockets[0]!.onopen?.();
+    sockets[0]!.onmessage?.({ data: JSON.stringify({ type: 'progress', data: {}, id: '4.17' }) });
     sockets[0]!.onclose?.();
     expect(states.at(-1)).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(600);
     expect(sockets).toHaveLength(2);
     expect(sockets[1]!.url).toContain('stream_token=token-2');
+    expect(sockets[1]!.url).toContain('last_event_id=4.17');
     sockets[1]!.onopen?.();
     expect(states.at(-1)).toBe('open');
     stream.stop();

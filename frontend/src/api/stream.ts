@@ -39,6 +39,8 @@ export class TaskEventStream {
   private socket: WebSocket | null = null;
   private source: EventSource | null = null;
   private attempt = 0;
+  /** Id of the last message received: the WebSocket resumes after it on reconnect. */
+  private lastEventId: string | undefined;
   private stopped = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private silenceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -89,7 +91,13 @@ export class TaskEventStream {
   private streamUrl(path: 'ws' | 'events', token: string): string {
     const url = new URL(`/query/v1/tasks/${encodeURIComponent(this.options.taskId)}/${path}`, apiOrigin());
     url.searchParams.set('stream_token', token);
-    if (path === 'ws') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (path === 'ws') {
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      // EventSource sends Last-Event-ID only on its own retries, so only the
+      // WebSocket can resume a new connection; a new SSE stream starts with
+      // a fresh snapshot instead.
+      if (this.lastEventId) url.searchParams.set('last_event_id', this.lastEventId);
+    }
     return url.toString();
   }
 
@@ -158,6 +166,7 @@ export class TaskEventStream {
 
   private deliver(event: StreamEvent): void {
     this.armSilenceTimer();
+    if (event.id) this.lastEventId = event.id;
     this.options.onEvent(event);
     if (this.options.isFinished?.()) this.stop();
   }

@@ -3,18 +3,30 @@
 import type { components as CommandComponents } from './generated/command';
 import type { components as QueryComponents } from './generated/query';
 
-export type TaskCreate = CommandComponents['schemas']['TaskCreate'];
-export type TaskAccepted = CommandComponents['schemas']['TaskAccepted'];
-export type Method = CommandComponents['schemas']['Method'];
-export type GeneratorSpec = CommandComponents['schemas']['GeneratorSpec'];
-export type GeneratorKind = GeneratorSpec['kind'];
-export type TokenResponse = CommandComponents['schemas']['TokenResponse'];
-export type CancelResponse = CommandComponents['schemas']['CancelResponse'];
+type CommandSchemas = CommandComponents['schemas'];
+type QuerySchemas = QueryComponents['schemas'];
 
-export type TaskStatus = QueryComponents['schemas']['TaskStatus'];
-export type TaskSummary = QueryComponents['schemas']['TaskSummary'];
-export type TaskDetail = QueryComponents['schemas']['TaskDetail'];
-export type TaskPage = QueryComponents['schemas']['TaskPage'];
+export type TaskCreate = CommandSchemas['TaskCreate'];
+export type TaskAccepted = CommandSchemas['TaskAccepted'];
+export type Method = NonNullable<TaskCreate['method']>;
+export type GeneratorSpec = CommandSchemas['GeneratorSpec'];
+export type GeneratorKind = GeneratorSpec['kind'];
+export type TokenResponse = CommandSchemas['TokenPair'];
+export type CancelResponse = CommandSchemas['CancelAccepted'] | CommandSchemas['CancelNoop'];
+
+export type TaskSummary = QuerySchemas['TaskSummary'];
+export type TaskDetail = QuerySchemas['TaskDetail'];
+export type TaskPage = QuerySchemas['TaskPage'];
+export type StreamToken = QuerySchemas['StreamToken'];
+
+/** Statuses of a task; the API documents them in words, not as an enum. */
+export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A failed task's reason: `code` for programs, `message` for people. */
+export interface TaskError {
+  code?: string;
+  message?: string;
+}
 
 export const METHODS: readonly Method[] = ['auto', 'lu', 'cholesky', 'lstsq', 'splu', 'cg', 'gmres', 'bicgstab'];
 export const ITERATIVE_METHODS: readonly string[] = ['cg', 'gmres', 'bicgstab', 'lstsq-lsmr'];

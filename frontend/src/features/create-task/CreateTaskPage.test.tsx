@@ -54,7 +54,8 @@ describe('CreateTaskPage', () => {
 
   it('shows the API error for a generated problem', async () => {
     startSession({ access_token: 'access', refresh_token: 'refresh', expires_in: 900 });
-    const server = jsonResponses({ status: 422, body: { detail: 'n must be at most 5000 for hilbert', code: 'n_too_large' } });
+    const detail = 'A is 9000 x 9000, which needs 648000000 bytes as a dense float64 array, more than the limit';
+    const server = jsonResponses({ status: 413, body: { detail, code: 'problem_too_large', field: 'A' } });
     vi.stubGlobal('fetch', server.fetch);
     renderRoutes(routes, '/tasks/new');
     await userEvent.click(screen.getByLabelText('Generate a problem'));
@@ -62,7 +63,7 @@ describe('CreateTaskPage', () => {
     await userEvent.clear(screen.getByLabelText('Size n'));
     await userEvent.type(screen.getByLabelText('Size n'), '9000');
     await userEvent.click(screen.getByRole('button', { name: 'Submit task' }));
-    expect(await screen.findByText('n must be at most 5000 for hilbert')).toBeInTheDocument();
+    expect(await screen.findByText(detail)).toBeInTheDocument();
     expect(screen.getByLabelText('Size n')).toHaveAttribute('aria-invalid', 'true');
   });
 

@@ -49,18 +49,20 @@ function initialState(): TaskFormState {
   };
 }
 
-function apiErrors(error: unknown): TaskFormErrors {
+/** Places the API's messages beside the inputs they concern; A and b are the grid or the generator when no files were sent. */
+function apiErrors(error: unknown, source: InputSource): TaskFormErrors {
   if (!(error instanceof ApiError)) return { form: error instanceof Error ? error.message : String(error) };
   const { a, b, n, generator, seed, tol, max_iter: maxIter, form, ...rest } = error.fieldErrors;
-  return {
-    a,
-    b,
-    n: n ?? generator,
-    seed,
-    tol,
-    max_iter: maxIter,
-    form: [form, ...Object.values(rest)].filter(Boolean).join(' ') || undefined,
-  };
+  const errors: TaskFormErrors = { seed, tol, max_iter: maxIter };
+  if (source === 'file') {
+    Object.assign(errors, { a, b, n: n ?? generator });
+  } else if (source === 'grid') {
+    Object.assign(errors, { grid: [a, b].filter(Boolean).join(' ') || undefined, n });
+  } else {
+    Object.assign(errors, { n: n ?? generator ?? a ?? b });
+  }
+  errors.form = [form, ...Object.values(rest)].filter(Boolean).join(' ') || undefined;
+  return errors;
 }
 
 export function CreateTaskPage() {
@@ -105,7 +107,7 @@ export function CreateTaskPage() {
       void queryClient.invalidateQueries({ queryKey: ['tasks'] });
       navigate(`/tasks/${accepted.task_id}`, { state: { consistencyToken: accepted.consistency_token } });
     },
-    onError: (error) => setErrors(apiErrors(error)),
+    onError: (error, form) => setErrors(apiErrors(error, form.source)),
   });
 
   function handleSubmit(event: FormEvent) {

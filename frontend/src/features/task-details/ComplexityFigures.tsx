@@ -7,17 +7,30 @@ interface ComplexityDetail {
   flops?: string;
 }
 
-/** Reads the asymptotic costs, which the API may send as a string or as {time, memory, flops}. */
-export function complexityOf(task: TaskDetail): ComplexityDetail {
+// Textbook costs of each method, shown while the task runs because the API
+// reports the solver's own figures only with the result.
+const EXPECTED_COMPLEXITY: Record<string, ComplexityDetail> = {
+  lu: { time: 'O(n^3)', memory: 'O(n^2)' },
+  cholesky: { time: 'O(n^3)', memory: 'O(n^2)' },
+  lstsq: { time: 'O(m n min(m, n))', memory: 'O(m n)' },
+  splu: { time: 'O(flops of the fill-in)', memory: 'O(nnz(L + U))' },
+  cg: { time: 'O(k nnz)', memory: 'O(nnz + n)' },
+  gmres: { time: 'O(k nnz + k restart n)', memory: 'O(nnz + restart n)' },
+  bicgstab: { time: 'O(k nnz)', memory: 'O(nnz + n)' },
+};
+
+/** Reads the asymptotic costs the solver reported, else the expected ones of the method (marked `expected`). */
+export function complexityOf(task: TaskDetail): ComplexityDetail & { expected?: boolean } {
   const complexity = task.complexity as unknown;
   if (typeof complexity === 'string') return { time: complexity };
   if (complexity && typeof complexity === 'object') return complexity as ComplexityDetail;
-  return {};
+  const expected = task.method ? EXPECTED_COMPLEXITY[task.method] : undefined;
+  return expected ? { ...expected, expected: true } : {};
 }
 
 export function ComplexityFigures({ task }: { task: TaskDetail }) {
   const complexity = complexityOf(task);
-  const rate = task.gflops ?? (task.rate_flops_per_s != null ? task.rate_flops_per_s / 1e9 : null);
+  const flopsPerSecond = task.gflops != null ? task.gflops * 1e9 : task.rate_flops_per_s;
   return (
     <section aria-labelledby="complexity-heading">
       <h2 id="complexity-heading">Complexity</h2>
@@ -31,19 +44,25 @@ export function ComplexityFigures({ task }: { task: TaskDetail }) {
         </div>
         <div>
           <dt>Asymptotic cost</dt>
-          <dd>{complexity.time ?? '—'}</dd>
+          <dd>
+            {complexity.time ?? '—'}
+            {complexity.expected ? ' (expected)' : ''}
+          </dd>
         </div>
         <div>
           <dt>Memory</dt>
-          <dd>{complexity.memory ?? '—'}</dd>
+          <dd>
+            {complexity.memory ?? '—'}
+            {complexity.expected ? ' (expected)' : ''}
+          </dd>
         </div>
         <div>
           <dt>Total flops</dt>
-          <dd>{formatSi(task.flops_total)}</dd>
+          <dd title={complexity.flops}>{formatSi(task.flops_total)}</dd>
         </div>
         <div>
           <dt>Achieved rate</dt>
-          <dd>{rate != null ? `${rate.toFixed(2)} GFLOP/s` : '—'}</dd>
+          <dd>{formatSi(flopsPerSecond, 'FLOP/s')}</dd>
         </div>
         <div>
           <dt>Peak memory</dt>

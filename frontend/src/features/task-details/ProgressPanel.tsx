@@ -15,11 +15,43 @@ function useElapsedSeconds(task: TaskDetail): number | null {
   return task.elapsed_s ?? secondsBetween(task.started_at, task.finished_at);
 }
 
+/** Queue position while queued, the iteration of an iterative solve, else the solver's phase. */
+function fourthFigure(task: TaskDetail) {
+  if (task.status === 'queued') {
+    return (
+      <>
+        <dt>Queue position</dt>
+        <dd>{task.queue?.position ?? '—'}</dd>
+      </>
+    );
+  }
+  const iteration = task.iteration ?? task.iterations;
+  if (iteration != null) {
+    return (
+      <>
+        <dt>Iteration</dt>
+        <dd>{iteration}</dd>
+      </>
+    );
+  }
+  return (
+    <>
+      <dt>Phase</dt>
+      <dd>{task.phase ?? '—'}</dd>
+    </>
+  );
+}
+
 export function ProgressPanel({ task }: { task: TaskDetail }) {
   const elapsed = useElapsedSeconds(task);
   const fraction = task.status === 'completed' ? 1 : Math.min(1, Math.max(0, task.progress ?? 0));
   const percent = (fraction * 100).toFixed(1);
-  const eta = task.status === 'running' ? formatDuration(task.eta_s) : '—';
+  const eta =
+    task.status === 'running'
+      ? formatDuration(task.eta_s)
+      : task.status === 'queued' && task.queue?.predicted_start_in_s != null
+        ? `starts in ${formatDuration(task.queue.predicted_start_in_s)}`
+        : '—';
 
   return (
     <section className="progress-panel" aria-label="Progress">
@@ -47,10 +79,7 @@ export function ProgressPanel({ task }: { task: TaskDetail }) {
           <dt>Elapsed</dt>
           <dd>{formatDuration(elapsed)}</dd>
         </div>
-        <div>
-          <dt>{task.status === 'queued' ? 'Queue position' : 'Iteration'}</dt>
-          <dd>{task.status === 'queued' ? (task.queue_position ?? '—') : (task.iteration ?? task.iterations ?? '—')}</dd>
-        </div>
+        <div>{fourthFigure(task)}</div>
       </dl>
     </section>
   );

@@ -28,15 +28,15 @@ function saveBlob(blob: Blob, fileName: string) {
 }
 
 export function ResultPanel({ task }: { task: TaskDetail }) {
-  const length = task.cols ?? task.rows ?? 0;
+  const length = task.result.length ?? task.cols ?? 0;
   const solution = useQuery({
     queryKey: ['task', task.task_id, 'solution'],
     queryFn: () => fetchSolution(task.task_id),
-    enabled: length <= MAX_PREVIEW_FETCH,
+    enabled: task.result.available && length <= MAX_PREVIEW_FETCH,
     staleTime: Infinity,
   });
   const [downloadError, setDownloadError] = useState<string | null>(null);
-  const formats = (task.result_formats?.length ? task.result_formats : RESULT_FORMATS) as ResultFormat[];
+  const formats = RESULT_FORMATS.filter((format) => (task.result.formats ?? RESULT_FORMATS).includes(format));
 
   async function download(format: ResultFormat) {
     setDownloadError(null);

@@ -3,7 +3,7 @@ import { Link, useLocation, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { ApiError } from '../../api/errors';
 import { getTask } from '../../api/tasks';
-import { ITERATIVE_METHODS, TERMINAL_STATUSES, type TaskDetail } from '../../api/types';
+import { ITERATIVE_METHODS, TERMINAL_STATUSES, type TaskDetail, type TaskError } from '../../api/types';
 import { LineChart } from '../../components/LineChart';
 import { SparsityView } from '../../components/SparsityView';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -74,7 +74,12 @@ export function TaskDetailsPage() {
   const method = detail.method ?? detail.method_requested;
   const iterative = ITERATIVE_METHODS.includes(method);
   const progressPoints = samples.map((sample) => ({ x: sample.elapsedS, y: sample.progress * 100 }));
-  const residualPoints = residualSeries(detail, samples);
+  // NOTE: the task read model has no residual history, so after a reload the
+  // residual chart starts from the iterations seen live since then.
+  const residualPoints = samples
+    .filter((sample) => sample.residual !== null && sample.iteration !== null)
+    .map((sample) => ({ x: sample.iteration!, y: sample.residual! }));
+  const failure = (detail.error ?? {}) as TaskError;
 
   return (
     <article className="task-details">
@@ -108,8 +113,8 @@ export function TaskDetailsPage() {
       {detail.status === 'failed' ? (
         <section className="failure" role="alert">
           <h2>The task failed</h2>
-          <p>{detail.error?.message ?? 'The solver reported no reason.'}</p>
-          {detail.error?.code ? <p className="hint">Code: {detail.error.code}</p> : null}
+          <p>{failure.message ?? 'The solver reported no reason.'}</p>
+          {failure.code ? <p className="hint">Code: {failure.code}</p> : null}
         </section>
       ) : null}
       {detail.status === 'cancelled' ? <p className="notice">This task was cancelled.</p> : null}
@@ -120,7 +125,9 @@ export function TaskDetailsPage() {
       </div>
 
       <div className="charts">
-        <LineChart title="Progress over time" points={progressPoints} xLabel="elapsed (s)" yLabel="done (%)" yDomain={[0, 100]} />
+        {!finished || progressPoints.length > 0 ? (
+          <LineChart title="Progress over time" points={progressPoints} xLabel="elapsed (s)" yLabel="done (%)" yDomain={[0, 100]} />
+        ) : null}
         {iterative || residualPoints.length > 0 ? (
           <LineChart
             title="Residual per iteration"
@@ -136,12 +143,4 @@ export function TaskDetailsPage() {
       {detail.status === 'completed' ? <ResultPanel task={detail} /> : null}
     </article>
   );
-}
-
-/** The residual history of a finished task, else the residuals seen live. */
-function residualSeries(task: TaskDetail, samples: { iteration: number | null; residual: number | null }[]) {
-  if (task.residual_history?.length) return task.residual_history.map((residual, index) => ({ x: index, y: residual }));
-  return samples
-    .filter((sample) => sample.residual !== null && sample.iteration !== null)
-    .map((sample) => ({ x: sample.iteration!, y: sample.residual! }));
 }

@@ -57,7 +57,14 @@ describe('ResultPanel', () => {
   it('warns about a large condition estimate and previews x', async () => {
     startSession({ access_token: 'access', refresh_token: 'refresh', expires_in: 900 });
     vi.stubGlobal('fetch', jsonResponses({ status: 200, body: { x: [0.25, -1.5, 3] } }).fetch);
-    const completed = { ...running, status: 'completed', cols: 3, condition_estimate: 3e12, relative_residual: 1e-16 } as TaskDetail;
+    const completed = {
+      ...running,
+      status: 'completed',
+      cols: 3,
+      condition_estimate: 3e12,
+      relative_residual: 1e-16,
+      result: { available: true, length: 3, formats: ['json', 'csv', 'npy', 'mtx'] },
+    } as TaskDetail;
     renderWithClient(<ResultPanel task={completed} />);
     expect(await screen.findByRole('note')).toHaveTextContent(/ill-conditioned \(condition estimate 3.00e\+12\)/);
     expect(await screen.findByRole('list', { name: 'First entries of x' })).toHaveTextContent('-1.500000000');

@@ -36,6 +36,23 @@ describe('applyStreamEvent', () => {
     expect(applyStreamEvent(queued, { type: 'status', data: { status: 'cancelled' } })?.status).toBe('cancelled');
   });
 
+  it('keeps the status of a cancellation request', () => {
+    const next = applyStreamEvent({ ...queued, status: 'running' } as TaskDetail, {
+      type: 'status',
+      data: { status: null, cancel_requested: true, reason: 'requested by the owner' },
+    });
+    expect(next?.status).toBe('running');
+    expect(next?.cancel_requested).toBe(true);
+  });
+
+  it('reads the reason of a failure', () => {
+    const next = applyStreamEvent(queued, {
+      type: 'status',
+      data: { status: 'failed', code: 'singular_matrix', message: 'A is singular.' },
+    });
+    expect(next?.error).toEqual({ code: 'singular_matrix', message: 'A is singular.' });
+  });
+
   it('ignores heartbeats', () => {
     expect(applyStreamEvent(queued, { type: 'heartbeat', data: {} })).toBe(queued);
   });

@@ -44,9 +44,15 @@ export function applyStreamEvent(task: TaskDetail | undefined, event: StreamEven
     return next;
   }
   if (event.type === 'status') {
-    const status = typeof fields.status === 'string' ? fields.status : undefined;
-    const { payload: _payload, ...rest } = fields;
-    return { ...task, ...rest, ...(status ? { status } : {}) } as TaskDetail;
+    // A status message carries the event's own payload; only these fields map
+    // onto the task, and the page reads the rest from the API afterwards.
+    const next: TaskDetail = { ...task };
+    if (typeof fields.status === 'string') next.status = fields.status as TaskDetail['status'];
+    if (fields.cancel_requested === true) next.cancel_requested = true;
+    if (next.status === 'failed' && typeof fields.message === 'string') {
+      next.error = { code: fields.code, message: fields.message };
+    }
+    return next;
   }
   return task;
 }
