@@ -1,0 +1,1 @@
+"""Command-line client of Solve Complex Task: `python -m cli --help`."""
