@@ -51,18 +51,18 @@ class SolveProcess:
     async def messages(self, poll_s: float = 0.05):
         """Yield messages until the outcome; yield ("died", exitcode) if the process ends without one."""
         while True:
-            while await asyncio.to_thread(self._parent.poll, poll_s):
+            if await asyncio.to_thread(self._parent.poll, poll_s):
                 try:
                     message = self._parent.recv()
                 except (EOFError, OSError):
-                    break
+                    break  # the child closed its end: it exited or was killed
                 yield message
                 if message[0] != "progress":
                     return
-            if not self._process.is_alive() and not self._parent.poll():
-                await asyncio.to_thread(self._process.join, 1)
-                yield ("died", self._process.exitcode)
-                return
+            elif not self._process.is_alive():
+                break
+        await asyncio.to_thread(self._process.join, 5)
+        yield ("died", self._process.exitcode)
 
     async def close(self, *, busy: bool = False) -> None:
         """Stop the process: tell an idle one to exit, kill a busy one, and reap it."""

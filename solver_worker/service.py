@@ -78,6 +78,7 @@ class Running:
     handing_back: bool = False
     superseded: bool = False
     ended: bool = False  # the solve process has reported or died; its outcome is being written
+    killed: bool = False
 
 
 class Worker:
@@ -400,7 +401,8 @@ class Worker:
             log.info("cancelling the running solve", extra=_ids(task, running.attempt))
             running.process.cancel()
         requested = running.process.cancel_requested_at
-        if requested is not None and time.monotonic() - requested > self.settings.cancel_grace_s:
+        if requested is not None and not running.killed and time.monotonic() - requested > self.settings.cancel_grace_s:
+            running.killed = True
             log.info("solve did not stop within %.1f s of the cancel; killing it", self.settings.cancel_grace_s,
                      extra=_ids(task, running.attempt))
             running.process.kill()

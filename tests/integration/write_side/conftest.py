@@ -56,6 +56,7 @@ class EventLog:
         self.topics = topics
         self.events: list[tuple[Envelope, int, int]] = []
         self.raw_dead_letters: list = []
+        self.undecodable: list = []
         self._consumer = None
         self._reader: asyncio.Task | None = None
         self._arrived = asyncio.Event()
@@ -94,7 +95,11 @@ class EventLog:
                     if tp.topic == self.topics.dead_letter:
                         self.raw_dead_letters.append(record)
                         continue
-                    envelope, _ = decode_typed(record.value)
+                    try:
+                        envelope, _ = decode_typed(record.value)
+                    except ValueError:  # pydantic's ValidationError is a ValueError
+                        self.undecodable.append(record)
+                        continue
                     self.events.append((envelope, tp.partition, record.offset))
             if batches:
                 self._arrived.set()

@@ -1,0 +1,158 @@
+"""Workers on an isolated cluster: no starvation, kill -9 recovery, cancellation, dead letters, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import httpx
+import pytest
+
+from common.kafka import create_producer
+from common.settings import ServiceSettings
+from schemas.events import parse_consistency_token
+from tests.integration.write_side.conftest import EventLog, IsolatedCluster
+
+pytestmark = pytest.mark.stack
+
+# About 10 s of LU with one BLAS thread on a 2-core machine of 2024 (measured: n = 6000 in 8.6 s).
+LONG_TASK = {"method": "lu", "generator": {"kind": "random_dense", "n": 6000, "seed": 1}}
+SHORT_TASK = {"method": "auto", "a": [[3, 1], [1, 2]], "b": [1, 1]}
+# Short leases keep the kill -9 test fast; SIGTERM hands back any solve with an ETA above 1 s.
+WORKER_SETTINGS = {"blas_threads": "1", "lease_s": "6", "heartbeat_interval_s": "1", "shutdown_finish_s": "1"}
+
+
+async def submit(client: httpx.AsyncClient, body: dict) -> tuple[str, int]:
+    response = await client.post("/v1/tasks", json=body)
+    assert response.status_code == 202, response.text
+    _, partition, _ = parse_consistency_token(response.json()["consistency_token"])
+    return response.json()["task_id"], partition
+
+
+@pytest.fixture(scope="module")
+async def two_workers(isolated: IsolatedCluster):
+    settings = WORKER_SETTINGS
+    await asyncio.gather(asyncio.to_thread(isolated.start_worker, 10, **settings),
+                         asyncio.to_thread(isolated.start_worker, 11, **settings))
+    return isolated
+
+
+async def test_short_task_not_starved_by_long_one(two_workers, isolated_client, isolated_log: EventLog):
+    long_id, long_partition = await submit(isolated_client, LONG_TASK)
+    long_started = await isolated_log.wait_for(long_id, "TaskStarted", timeout=30)
+
+    # Submit short tasks until one lands in the long task's partition: the case a partition-owning consumer
+    # would starve. Each of them must start at once on the other worker.
+    same_partition = None
+    for _ in range(30):
+        short_id, partition = await submit(isolated_client, SHORT_TASK)
+        short_started = await isolated_log.wait_for(short_id, "TaskStarted", timeout=5)
+        await isolated_log.wait_for(short_id, "TaskCompleted", timeout=30)
+        assert short_started.payload["worker"] != long_started.payload["worker"]
+        if partition == long_partition:
+            same_partition = short_id
+            break
+
+    assert same_partition is not None, "no short task hashed to the long task's partition in 30 tries"
+    assert isolated_log.of(long_id, "TaskCompleted") == [], "the long task ended before the test could compare"
+    await isolated_log.wait_for(long_id, "TaskCompleted", timeout=120)
+
+
+async def test_killed_worker_task_completes_once_with_attempt_2(two_workers, isolated_client,
+                                                               isolated_log: EventLog):
+    task_id, _ = await submit(isolated_client, LONG_TASK)
+    started = await isolated_log.wait_for(task_id, "TaskStarted", timeout=30)
+    await isolated_log.wait_for(task_id, "TaskProgressed", timeout=30)
+    number = int(started.payload["worker"].rsplit("-", 1)[1])
+    victim = two_workers.workers[number]
+
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.process.wait(10)
+
+    requeued = await isolated_log.wait_for(task_id, "TaskRequeued", timeout=30)
+    restarted = await isolated_log.wait_for(task_id, "TaskStarted", where=lambda e: e.attempt == 2, timeout=30)
+    completed = await isolated_log.wait_for(task_id, "TaskCompleted", timeout=120)
+    await asyncio.to_thread(two_workers.start_worker, number, **WORKER_SETTINGS)
+    await asyncio.sleep(2)  # a late duplicate would arrive within this
+
+    assert requeued.attempt == 2 and requeued.payload["previous_attempt"] == 1
+    assert restarted.payload["worker"] != started.payload["worker"]
+    assert completed.attempt == 2
+    assert len(isolated_log.of(task_id, "TaskCompleted")) == 1
+    assert not [e for e in isolated_log.of(task_id) if e.attempt == 1 and e.event_type == "TaskCompleted"]
+
+
+async def test_cancel_running_dense_4000(two_workers, isolated_client, isolated_log: EventLog):
+    task_id, _ = await submit(isolated_client, {"method": "lu", "generator": {"kind": "random_dense", "n": 4000}})
+    await isolated_log.wait_for(task_id, "TaskProgressed", timeout=30, where=lambda e: e.payload["fraction"] > 0)
+
+    requested = time.monotonic()
+    response = await isolated_client.post(f"/v1/tasks/{task_id}/cancel")
+    cancelled = await isolated_log.wait_for(task_id, "TaskCancelled", timeout=10)
+    latency = time.monotonic() - requested
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "cancellation_requested"
+    assert cancelled.payload["while_running"] is True
+    assert latency < 1.5, f"cancel took {latency:.2f} s"
+    await asyncio.sleep(1)
+    assert isolated_log.of(task_id, "TaskCompleted") == []
+
+
+async def test_cancel_queued_task_before_it_starts(two_workers, isolated_client, isolated_log: EventLog):
+    blockers = [await submit(isolated_client, LONG_TASK) for _ in range(2)]
+    for blocker_id, _ in blockers:
+        await isolated_log.wait_for(blocker_id, "TaskStarted", timeout=30)
+    queued_id, _ = await submit(isolated_client, SHORT_TASK)
+
+    response = await isolated_client.post(f"/v1/tasks/{queued_id}/cancel")
+    cancelled = await isolated_log.wait_for(queued_id, "TaskCancelled", timeout=10)
+
+    assert response.status_code == 202
+    assert cancelled.payload["while_running"] is False
+    for blocker_id, _ in blockers:
+        await isolated_client.post(f"/v1/tasks/{blocker_id}/cancel")
+    for blocker_id, _ in blockers:
+        await isolated_log.wait_for(blocker_id, "TaskCancelled", timeout=10)
+    assert isolated_log.of(queued_id, "TaskStarted") == []
+    assert len(isolated_log.of(queued_id, "TaskCancelled")) == 1
+
+
+async def test_undecodable_event_goes_to_dead_letter(two_workers, isolated_client, isolated_log: EventLog):
+    producer = create_producer(ServiceSettings(instance_id="test-garbage"))
+    await producer.start()
+    try:
+        await producer.send_and_wait(two_workers.topics.events, b"{not an event", key=b"garbage",
+                                     headers=[("event_type", b"TaskSubmitted")])
+    finally:
+        await producer.stop()
+
+    task_id, _ = await submit(isolated_client, SHORT_TASK)
+    await isolated_log.wait_for(task_id, "TaskCompleted", timeout=30)
+    for _ in range(50):
+        if isolated_log.raw_dead_letters:
+            break
+        await asyncio.sleep(0.1)
+
+    assert isolated_log.raw_dead_letters, "no record reached the dead-letter topic"
+    record = isolated_log.raw_dead_letters[0]
+    assert record.value == b"{not an event"
+    assert dict(record.headers)["dlq_topic"] == two_workers.topics.events.encode()
+
+
+async def test_sigterm_hands_long_task_back(two_workers, isolated_client, isolated_log: EventLog):
+    task_id, _ = await submit(isolated_client, LONG_TASK)
+    started = await isolated_log.wait_for(task_id, "TaskStarted", timeout=30)
+    await isolated_log.wait_for(task_id, "TaskProgressed", timeout=30, where=lambda e: e.payload["fraction"] > 0)
+    number = int(started.payload["worker"].rsplit("-", 1)[1])
+
+    return_code = await asyncio.to_thread(two_workers.processes.stop, two_workers.workers[number])
+    requeued = await isolated_log.wait_for(task_id, "TaskRequeued", timeout=10)
+    completed = await isolated_log.wait_for(task_id, "TaskCompleted", timeout=120)
+    await asyncio.to_thread(two_workers.start_worker, number, **WORKER_SETTINGS)
+
+    assert return_code == 0
+    assert "handed the task back" in requeued.payload["reason"]
+    assert completed.attempt == 2
