@@ -18,6 +18,7 @@ import argparse
 import getpass
 import json
 import os
+import ssl
 import sys
 import time
 import uuid
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    verify = arguments.cacert or True
+    verify = ssl.create_default_context(cafile=arguments.cacert) if arguments.cacert else True
     try:
         return HANDLERS[arguments.command](arguments, verify)
     except ApiError as error:
@@ -166,11 +167,12 @@ def cmd_watch(arguments, verify) -> int:
 def watch(query: QueryClient, task_id: str) -> int:
     """Draw the task's progress until it finishes; reconnect and resume when the stream drops."""
     bar = ProgressBar(sys.stderr)
-    last_id, final = None, None
+    last_id, final, consistency_token = None, None, None
     while final is None:
         try:
             for event, event_id, data in query.events(task_id, last_id):
                 last_id = event_id or last_id
+                consistency_token = data.get("consistency_token", consistency_token)
                 final = bar.show(event, data) or final
         except (httpx.TransportError, httpx.RemoteProtocolError) as error:
             bar.note(f"stream interrupted ({error}); reconnecting")
@@ -181,15 +183,15 @@ def watch(query: QueryClient, task_id: str) -> int:
             if final not in ("completed", "failed", "cancelled"):
                 final = None
     bar.finish()
-    task = final_state(query, task_id)
+    task = final_state(query, task_id, consistency_token)
     print(describe(task))
     return 0 if task["status"] == "completed" else 3
 
 
-def final_state(query: QueryClient, task_id: str, timeout_s: float = 10.0) -> dict:
+def final_state(query: QueryClient, task_id: str, consistency_token: str | None, timeout_s: float = 10.0) -> dict:
     """Return the task once the read model shows its final status, which may trail the stream briefly."""
     deadline = time.monotonic() + timeout_s
-    task = query.task(task_id)
+    task = query.task(task_id, consistency_token)
     while task["status"] not in ("completed", "failed", "cancelled") and time.monotonic() < deadline:
         time.sleep(0.1)
         task = query.task(task_id)

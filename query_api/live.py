@@ -30,7 +30,7 @@ from common.kafka import create_consumer, start_with_retry
 from query_api.settings import QueryApiSettings
 from schemas.events import (
     Envelope, TaskCancellationRequested, TaskCancelled, TaskCompleted, TaskFailed, TaskProgressed, TaskRequeued,
-    TaskStarted, UnknownEventError, decode,
+    TaskStarted, UnknownEventError, decode, format_consistency_token,
 )
 
 log = logging.getLogger(__name__)
@@ -80,11 +80,18 @@ class TaskBuffer:
     evicted: dict[str, int] = field(default_factory=lambda: {EVENTS: -1, PROGRESS: -1})
 
 
-def message_from(stream: str, offset: int, envelope: Envelope, timestamp_ms: int = 0) -> LiveMessage | None:
-    """Return the stream message of an event, or None for events streams do not show."""
+def message_from(stream: str, offset: int, envelope: Envelope, timestamp_ms: int = 0,
+                 consistency_token: str | None = None) -> LiveMessage | None:
+    """Return the stream message of an event, or None for events streams do not show.
+
+    A status message carries the event's `consistency_token`, so a client can
+    read the task's new state (or its result) at once with X-Consistency-Token.
+    """
     payload = envelope.typed_payload()
     base = {"task_id": str(envelope.task_id), "attempt": envelope.attempt,
             "occurred_at": envelope.occurred_at.isoformat(), "event_type": envelope.event_type}
+    if consistency_token is not None:
+        base["consistency_token"] = consistency_token
     if isinstance(payload, TaskProgressed):
         data = base | payload.model_dump(mode="json") | {"percent": round(payload.fraction * 100, 2)}
         return LiveMessage("progress", envelope.task_id, envelope.attempt, stream, offset, data, timestamp_ms)
@@ -217,7 +224,9 @@ class LiveHub:
 
     def _dispatch(self, topic: str, partition: int, offset: int, value: bytes, timestamp_ms: int) -> None:
         try:
-            message = message_from(self.topics[topic], offset, decode(value), timestamp_ms)
+            stream = self.topics[topic]
+            token = format_consistency_token(topic, partition, offset) if stream == EVENTS else None
+            message = message_from(stream, offset, decode(value), timestamp_ms, token)
         except (ValidationError, UnknownEventError, ValueError) as error:
             log.warning("skipping an invalid record: %s", error,
                         extra={"topic": topic, "partition": partition, "offset": offset})
