@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
+const scriptDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(scriptDir, '..');
 const outDir = path.join(root, 'src/api/generated');
 const apiBase = process.env.API_BASE_URL ?? 'https://127.0.0.1:8443';
 const caFile = process.env.API_CA_FILE ?? path.resolve(root, '../.stack/tls/server.crt');

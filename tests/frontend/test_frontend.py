@@ -35,9 +35,9 @@ def run_npm(arguments: list[str], *, timeout_s: int, env: dict[str, str] | None 
     )
 
 
-def assert_succeeded(process: subprocess.CompletedProcess, what: str) -> None:
+def assert_succeeded(process: subprocess.CompletedProcess, command: str) -> None:
     assert process.returncode == 0, (
-        f"{what} failed with exit status {process.returncode}; last output:\n"
+        f"{command} failed with exit status {process.returncode}; last output:\n"
         f"{process.stdout[-OUTPUT_TAIL_CHARS:]}"
     )
 

@@ -9,7 +9,7 @@ import { ApiError, NetworkError } from './errors';
 type UnauthorizedHandler = () => void;
 let onUnauthorized: UnauthorizedHandler = () => undefined;
 
-/** Sets what happens when the API answers 401 to a signed-in request (the app redirects to log in). */
+/** Sets the handler for a 401 response to a signed-in request (the app redirects to log in). */
 export function setUnauthorizedHandler(handler: UnauthorizedHandler): void {
   onUnauthorized = handler;
 }

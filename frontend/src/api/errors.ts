@@ -10,7 +10,7 @@ interface ValidationItem {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string | undefined;
-  /** Messages keyed by the request field they concern; `form` holds the rest. */
+  /** Messages keyed by the request field they concern, and under `form` the rest. */
   readonly fieldErrors: Record<string, string>;
 
   constructor(status: number, body: unknown) {

@@ -2,8 +2,8 @@
 // reconnecting with backoff after a drop.
 //
 // Both transports authenticate with a stream token in the URL because
-// browsers cannot set headers on them; the token lives about a minute, so
-// every (re)connect asks for a new one.
+// browsers cannot set headers on them. The token lives about a minute, so
+// every connect and reconnect requests a new one.
 import { apiOrigin } from './client';
 import { createStreamToken } from './tasks';
 
@@ -94,8 +94,8 @@ export class TaskEventStream {
     if (path === 'ws') {
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       // EventSource sends Last-Event-ID only on its own retries, so only the
-      // WebSocket can resume a new connection; a new SSE stream starts with
-      // a fresh snapshot instead.
+      // WebSocket can resume on a new connection. A new SSE stream starts
+      // with a fresh snapshot instead.
       if (this.lastEventId) url.searchParams.set('last_event_id', this.lastEventId);
     }
     return url.toString();

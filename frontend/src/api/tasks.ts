@@ -1,4 +1,4 @@
-// Task commands and queries: the only place that knows the tasks' routes.
+// Task commands and queries: the only module that calls the tasks' routes.
 import { commandClient, queryClientApi, unwrap } from './client';
 import type { Method, ResultFormat, TaskAccepted, TaskCreate, TaskDetail, TaskPage, TaskStatus } from './types';
 

@@ -36,8 +36,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       .finally(() => setRestoring(false));
   }, [restoring]);
 
+  let status: AuthStatus = signedIn ? 'signed-in' : 'signed-out';
+  if (restoring) status = 'restoring';
   const value: AuthContextValue = {
-    status: restoring ? 'restoring' : signedIn ? 'signed-in' : 'signed-out',
+    status,
     async login(email, password) {
       startSession(await loginRequest(email, password));
     },

@@ -42,7 +42,7 @@ function notify(): void {
   for (const listener of listeners) listener();
 }
 
-/** Whether this tab holds an access token, so that no refresh is needed to restore the session. */
+/** Reports whether this tab has an access token, so that restoring the session needs no refresh. */
 export function hasAccessToken(): boolean {
   return accessToken !== null;
 }
@@ -87,7 +87,7 @@ function scheduleRefresh(expiresInSeconds: number): void {
 
 /**
  * Returns a valid access token, refreshing it first when it expires within the
- * margin; returns null when there is no session or the refresh was rejected.
+ * margin. Returns null when there is no session or the refresh was rejected.
  */
 export async function getFreshAccessToken(): Promise<string | null> {
   if (accessToken && Date.now() < accessExpiresAt - REFRESH_MARGIN_S * 1000) return accessToken;

@@ -1,6 +1,6 @@
 import { useConnection } from '../lib/connection';
 
-/** A strip that says when the server is unreachable; it takes no space while all is well. */
+/** Renders a strip while the server is unreachable; it overlays the page, so it never moves content. */
 export function ConnectionBanner() {
   const connection = useConnection();
   return (

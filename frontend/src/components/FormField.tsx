@@ -6,7 +6,7 @@ interface FormFieldProps extends InputHTMLAttributes<HTMLInputElement> {
   hint?: ReactNode;
 }
 
-/** A labelled input with its hint and error message tied to it for screen readers. */
+/** Renders a labelled input whose hint and error message screen readers announce with it. */
 export function FormField({ label, error, hint, ...inputProps }: FormFieldProps) {
   const id = useId();
   const hintId = `${id}-hint`;

@@ -2,7 +2,7 @@ import { NavLink, Navigate, Outlet, useLocation } from 'react-router';
 import { useAuth } from '../auth/AuthProvider';
 import { ConnectionBanner } from './ConnectionBanner';
 
-/** The frame of every signed-in page: navigation, log out and the connection banner. */
+/** Renders the frame of every signed-in page: navigation, log out and the connection banner. */
 export function SignedInLayout() {
   const auth = useAuth();
   const location = useLocation();

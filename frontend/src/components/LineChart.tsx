@@ -59,7 +59,10 @@ export function LineChart({ title, points, xLabel, yLabel, yScale = 'linear', yD
   const path = usable.map((point, i) => `${i === 0 ? 'M' : 'L'}${px(point.x).toFixed(1)},${py(transformY(point.y)).toFixed(1)}`).join('');
   const yTicks = usable.length > 0 ? ticksFor(yLow, yHigh, yScale) : [];
   const xTicks = usable.length > 0 ? ticksFor(xLow, xHigh, 'linear') : [];
-  const label = (tick: number) => (yScale === 'log' ? `1e${tick}` : formatY ? formatY(tick) : String(tick));
+  const label = (tick: number) => {
+    if (yScale === 'log') return `1e${tick}`;
+    return formatY ? formatY(tick) : String(tick);
+  };
 
   return (
     <figure className="chart">

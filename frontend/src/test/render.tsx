@@ -22,7 +22,7 @@ export function renderWithClient(element: ReactElement) {
   return renderRoutes([{ path: '/', element }], '/');
 }
 
-/** Returns a fetch stand-in that answers each call with the next response of the list. */
+/** Returns a fetch stand-in that returns the next response of the list on each call, and records the requests. */
 export function jsonResponses(...responses: { status: number; body: unknown }[]) {
   const calls: Request[] = [];
   const fetch = async (request: Request) => {

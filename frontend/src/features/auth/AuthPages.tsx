@@ -44,6 +44,8 @@ function CredentialsForm({ mode }: { mode: 'login' | 'register' }) {
   const [busy, setBusy] = useState(false);
   const isSignUp = mode === 'register';
   const next = searchParams.get('next') ?? '/tasks';
+  let submitLabel = isSignUp ? 'Sign up' : 'Log in';
+  if (busy) submitLabel = 'Please wait…';
 
   if (auth.status === 'signed-in') return <Navigate to={next} replace />;
 
@@ -98,7 +100,7 @@ function CredentialsForm({ mode }: { mode: 'login' | 'register' }) {
           </p>
         ) : null}
         <button type="submit" disabled={busy}>
-          {busy ? 'Please wait…' : isSignUp ? 'Sign up' : 'Log in'}
+          {submitLabel}
         </button>
       </form>
       <p>

@@ -71,8 +71,8 @@ export function CreateTaskPage() {
   const [state, setState] = useState<TaskFormState>(initialState);
   const [errors, setErrors] = useState<TaskFormErrors>({});
   const [showCellErrors, setShowCellErrors] = useState(false);
-  // One key per distinct submission: a retry after a lost response sends the
-  // same key, so the API creates the task once; any edit starts a new key.
+  // One key per distinct submission. A retry after a lost response sends the
+  // same key, so the API creates the task once. Any edit starts a new key.
   const idempotencyKey = useRef<string | null>(null);
   const methodId = useId();
   const kindId = useId();
@@ -133,20 +133,20 @@ export function CreateTaskPage() {
     update(changes);
   }
 
-  async function handleFile(which: 'a' | 'b', file: File | undefined) {
-    const key = which === 'a' ? 'fileA' : 'fileB';
+  async function handleFile(matrix: 'a' | 'b', file: File | undefined) {
+    const key = matrix === 'a' ? 'fileA' : 'fileB';
     if (!file) {
-      update({ [key]: null, fileErrors: { ...state.fileErrors, [which]: undefined } });
+      update({ [key]: null, fileErrors: { ...state.fileErrors, [matrix]: undefined } });
       return;
     }
     try {
       const info = await inspectMatrixFile(file);
-      setState((current) => ({ ...current, [key]: { file, info }, fileErrors: { ...current.fileErrors, [which]: undefined } }));
-      setErrors((current) => ({ ...current, [which]: undefined }));
+      setState((current) => ({ ...current, [key]: { file, info }, fileErrors: { ...current.fileErrors, [matrix]: undefined } }));
+      setErrors((current) => ({ ...current, [matrix]: undefined }));
     } catch (error) {
       const message = error instanceof MatrixFileError ? error.message : `Could not read ${file.name}.`;
-      setState((current) => ({ ...current, [key]: null, fileErrors: { ...current.fileErrors, [which]: message } }));
-      setErrors((current) => ({ ...current, [which]: message }));
+      setState((current) => ({ ...current, [key]: null, fileErrors: { ...current.fileErrors, [matrix]: message } }));
+      setErrors((current) => ({ ...current, [matrix]: message }));
     }
     idempotencyKey.current = null;
   }
@@ -238,8 +238,8 @@ export function CreateTaskPage() {
 
         {state.source === 'file' ? (
           <div className="file-inputs">
-            <FileField label="Matrix A" which="a" error={errors.a} info={state.fileA?.info} onFile={handleFile} />
-            <FileField label="Right-hand side b" which="b" error={errors.b} info={state.fileB?.info} onFile={handleFile} />
+            <FileField label="Matrix A" matrix="a" error={errors.a} info={state.fileA?.info} onFile={handleFile} />
+            <FileField label="Right-hand side b" matrix="b" error={errors.b} info={state.fileB?.info} onFile={handleFile} />
           </div>
         ) : null}
 
@@ -303,20 +303,20 @@ export function CreateTaskPage() {
 
 interface FileFieldProps {
   label: string;
-  which: 'a' | 'b';
+  matrix: 'a' | 'b';
   error: string | undefined;
   info: { rows: number; cols: number; nnz: number | null; format: string } | undefined;
-  onFile: (which: 'a' | 'b', file: File | undefined) => void;
+  onFile: (matrix: 'a' | 'b', file: File | undefined) => void;
 }
 
-function FileField({ label, which, error, info, onFile }: FileFieldProps) {
+function FileField({ label, matrix, error, info, onFile }: FileFieldProps) {
   return (
     <FormField
       label={label}
       type="file"
-      name={which}
+      name={matrix}
       accept={ACCEPTED_EXTENSIONS.join(',')}
-      onChange={(event) => onFile(which, event.target.files?.[0])}
+      onChange={(event) => onFile(matrix, event.target.files?.[0])}
       error={error}
       hint={
         info

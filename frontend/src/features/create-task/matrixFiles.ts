@@ -148,6 +148,7 @@ export function inspectNpy(name: string, bytes: Uint8Array): MatrixFileInfo {
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = major === 1 ? 10 : 12;
   const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -160,17 +161,19 @@ export function inspectNpy(name: string, bytes: Uint8Array): MatrixFileInfo {
   if (shape.length < 1 || shape.length > 2) {
     throw new MatrixFileError(`${name}: the array has ${shape.length} dimensions; A needs 2 and b needs 1 or 2.`);
   }
+
   const kind = descr.slice(1, 2);
   const itemSize = Number(descr.slice(2));
   if (!['f', 'i', 'u', 'c'].includes(kind) || !Number.isInteger(itemSize)) {
     throw new MatrixFileError(`${name}: dtype ${descr} is not numeric; save the array as float64.`);
   }
+
   const rows = shape[0]!;
   const cols = shape[1] ?? 1;
   const dataStart = headerStart + headerLength;
   if (bytes.length - dataStart !== rows * cols * itemSize) {
     throw new MatrixFileError(
-      `${name}: the header declares ${rows} x ${cols} values of ${itemSize} bytes but the file holds ${bytes.length - dataStart} data bytes.`,
+      `${name}: the header declares ${rows} x ${cols} values of ${itemSize} bytes but the file contains ${bytes.length - dataStart} data bytes.`,
     );
   }
   const pattern = descr === '<f8' ? npyPattern(view, dataStart, rows, cols, fortran) : null;

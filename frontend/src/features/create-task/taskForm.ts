@@ -24,9 +24,9 @@ export interface TaskFormState {
 
 export type TaskFormErrors = Partial<Record<'n' | 'grid' | 'a' | 'b' | 'seed' | 'tol' | 'max_iter' | 'form', string>>;
 
-// The solver's default limits: a dense matrix of at most 20000 x 20000 float64
-// and a sparse one of at most 20 million stored entries (poisson2d stores
-// about 5 per row, so its grid side m stays at or below 2000).
+// The solver's default limits admit a dense matrix of at most 20000 x 20000
+// float64 and a sparse one of at most 20 million stored entries. poisson2d
+// stores about 5 entries per row, so its grid side m stays at or below 2000.
 export const MAX_DENSE_N = 20_000;
 export const MAX_POISSON_SIDE = 2_000;
 

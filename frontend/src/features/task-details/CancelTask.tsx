@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { cancelTask } from '../../api/tasks';
 
-/** A cancel button that asks for confirmation before it sends the request. */
+/** Renders a cancel button that requests confirmation before it sends the cancel command. */
 export function CancelTask({ taskId, requested }: { taskId: string; requested: boolean }) {
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);

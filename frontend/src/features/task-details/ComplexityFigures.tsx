@@ -24,7 +24,7 @@ export function complexityOf(task: TaskDetail): ComplexityDetail & { expected?: 
   const complexity = task.complexity as unknown;
   if (typeof complexity === 'string') return { time: complexity };
   if (complexity && typeof complexity === 'object') return complexity as ComplexityDetail;
-  const expected = task.method ? EXPECTED_COMPLEXITY[task.method] : undefined;
+  const expected = EXPECTED_COMPLEXITY[task.method ?? task.method_requested];
   return expected ? { ...expected, expected: true } : {};
 }
 

@@ -80,6 +80,9 @@ export function TaskDetailsPage() {
     .filter((sample) => sample.residual !== null && sample.iteration !== null)
     .map((sample) => ({ x: sample.iteration!, y: sample.residual! }));
   const failure = (detail.error ?? {}) as TaskError;
+  let liveLabel = '';
+  if (!finished && streamOpen.current) liveLabel = `Live (${connection?.transport === 'sse' ? 'SSE' : 'WebSocket'})`;
+  else if (!finished) liveLabel = 'Connecting to live updates…';
 
   return (
     <article className="task-details">
@@ -89,7 +92,7 @@ export function TaskDetailsPage() {
         </h1>
         <StatusBadge status={detail.status} />
         <span className="live-state" aria-live="polite">
-          {finished ? '' : streamOpen.current ? `Live (${connection?.transport === 'sse' ? 'SSE' : 'WebSocket'})` : 'Connecting to live updates…'}
+          {liveLabel}
         </span>
       </header>
       <dl className="figures timeline">

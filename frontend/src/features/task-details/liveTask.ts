@@ -38,7 +38,8 @@ export function applyStreamEvent(task: TaskDetail | undefined, event: StreamEven
     const next: TaskDetail = { ...task };
     if (progress !== null) next.progress = Math.max(task.progress ?? 0, progress);
     if (task.status === 'queued') next.status = 'running';
-    for (const key of ['eta_s', 'elapsed_s', 'flops_done', 'flops_total', 'rate_flops_per_s', 'iteration', 'residual'] as const) {
+    const keys = ['eta_s', 'elapsed_s', 'flops_done', 'flops_total', 'rate_flops_per_s', 'iteration', 'residual', 'phase'] as const;
+    for (const key of keys) {
       if (key in fields) (next as Fields)[key] = fields[key];
     }
     return next;
