@@ -76,7 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
                              for item in error.errors())
-        return JSONResponse({"detail": f"invalid request: {problems}", "code": "invalid_request"}, status_code=422)
+        body = {"detail": f"invalid request: {problems}", "code": "invalid_request"}
+        fields = [item["loc"][-1] for item in error.errors() if item.get("loc")]
+        if fields:
+            body["field"] = str(fields[0])
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

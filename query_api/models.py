@@ -101,6 +101,8 @@ class TaskDetail(TaskSummary):
     rate_flops_per_s: float | None
     iteration: int | None
     residual: float | None = Field(None, description="Latest relative residual of an iterative solve.")
+    residual_history: list[float] | None = Field(
+        None, description="Relative residual per iteration of a completed iterative solve.")
     gflops: float | None
     peak_memory_bytes: int | None
     complexity: dict[str, Any] | None = Field(None, description="Complexity figures the solver reported.")

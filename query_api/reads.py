@@ -72,7 +72,7 @@ async def list_tasks(connection: AsyncConnection, user_id: uuid.UUID, *, status:
 async def read_task(connection: AsyncConnection, user_id: uuid.UUID, task_id: uuid.UUID) -> dict[str, Any]:
     """Return the task row with its result info and queue estimate; raise TaskNotFoundError."""
     row = (await connection.execute(
-        select(tasks, results.c.length.label("result_length"))
+        select(tasks, results.c.length.label("result_length"), results.c.residual_history)
         .select_from(tasks.outerjoin(results, results.c.task_id == tasks.c.task_id))
         .where(tasks.c.task_id == task_id, tasks.c.user_id == user_id))).first()
     if row is None:

@@ -201,13 +201,16 @@ async def stream_events(
         stream_token: Annotated[str | None, Query(description="Token from POST .../stream-token.")] = None,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID",
                                                     description="Resume after this message id.")] = None,
+        resume_after: Annotated[str | None, Query(
+            alias="last_event_id", description="Resume after this message id; for a new EventSource, which "
+                                               "cannot set the Last-Event-ID header.")] = None,
 ):
     """Stream `snapshot`, then `progress` and `status` events and `heartbeat`s, until the task finishes.
 
     Reconnect with `Last-Event-ID` (browsers do it on their own) to resume without gaps.
     """
     user_id = authorize_stream(request.app.state.settings, stream_token, task_id)
-    messages = task_messages(request.app, user_id, task_id, parse_cursor(last_event_id))
+    messages = task_messages(request.app, user_id, task_id, parse_cursor(last_event_id or resume_after))
     first = await _first_message(messages)
     log.info("SSE stream opened", extra={"task_id": task_id, "user_id": user_id})
     return EventSourceResponse(_sse_events(first, messages, task_id), ping=3600, send_timeout=30,

@@ -173,6 +173,7 @@ async def test_invalid_filter_names_value(query_client, user):
 
     assert response.status_code == 422
     assert "status" in response.json()["detail"]
+    assert response.json()["field"] == "status"
 
 
 async def test_invalid_cursor_is_400(query_client, user):

@@ -86,7 +86,8 @@ async def test_websocket_same_messages(nginx_client, stack, producer, settings, 
     assert received[-1]["data"]["status"] == "completed"
 
 
-async def test_sse_resume_has_no_gaps(nginx_client, producer, settings, engine, user):
+@pytest.mark.parametrize("resume_by", ["header", "query"])
+async def test_sse_resume_has_no_gaps(nginx_client, producer, settings, engine, user, resume_by):
     log = await running_task(producer, settings, engine, user)
     token = await stream_token(nginx_client, user, log)
     path = f"/query/v1/tasks/{log.task_id}/events?stream_token={token}"
@@ -98,7 +99,12 @@ async def test_sse_resume_has_no_gaps(nginx_client, producer, settings, engine, 
     for fraction in (0.2, 0.3):
         await log.send(progressed(fraction))
     await log.send(completed())
-    second = await asyncio.wait_for(collect_sse(nginx_client, path, headers={"Last-Event-ID": last_id}), 20)
+    if resume_by == "header":
+        second = await asyncio.wait_for(collect_sse(nginx_client, path, headers={"Last-Event-ID": last_id}), 20)
+    else:
+        fresh_token = await stream_token(nginx_client, user, log)
+        resumed_path = f"/query/v1/tasks/{log.task_id}/events?stream_token={fresh_token}&last_event_id={last_id}"
+        second = await asyncio.wait_for(collect_sse(nginx_client, resumed_path), 20)
 
     assert [kind for kind, _, _ in first] == ["snapshot", "progress"]
     assert [kind for kind, _, _ in second if kind != "heartbeat"] == ["progress", "progress", "status"]
