@@ -18,7 +18,7 @@ from command_api.tasks import CommandContext
 from common.blobs import BlobStore
 from common.db import create_engine, prepare_schema
 from common.http import install_common_routes
-from common.kafka import create_producer, start_with_retry
+from common.kafka import create_producer
 from schemas.events import Producer
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,13 @@ def _log_failure(task: asyncio.Task) -> None:
 
 def create_app(settings: CommandApiSettings) -> FastAPI:
     state: dict = {"schema": "pending"}
-    publisher = EventPublisher(settings, settings.kafka_request_timeout_ms)
+    publisher = EventPublisher(
+        settings, lambda: create_producer(settings, request_timeout_ms=settings.kafka_request_timeout_ms),
+        timeout_s=settings.kafka_request_timeout_ms / 1000)
 
     async def prepare() -> None:
         state["schema"] = await prepare_schema(app.state.engine, settings, settings.run_migrations)
-        # The producer's own timeout bounds how long a record waits while the broker is down.
-        producer = create_producer(settings, request_timeout_ms=settings.kafka_request_timeout_ms)
-        await start_with_retry(producer, "command_api producer")
-        publisher.producer = producer
+        await publisher.connect()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,14 +65,14 @@ def create_app(settings: CommandApiSettings) -> FastAPI:
         finally:
             preparing.cancel()
             await asyncio.gather(preparing, return_exceptions=True)
-            if publisher.producer is not None:
-                await publisher.producer.stop()
+            await publisher.close()
             await app.state.engine.dispose()
             log.info("command_api stopped")
 
     async def health() -> dict:
         ready = state["schema"] in ("applied", "waited") and publisher.producer is not None
-        return {"status": "ok" if ready else "starting", "service": "command_api", "migrations": state["schema"]}
+        return {"status": "ok" if ready else "starting", "service": "command_api", "migrations": state["schema"],
+                "broker": "connected" if publisher.producer is not None else "reconnecting"}
 
     app = FastAPI(title="Solve Complex Task — command API", version="1.0.0", lifespan=lifespan,
                   description=DESCRIPTION)
