@@ -105,6 +105,41 @@ test('a large generated task shows live progress and can be cancelled', async ()
   await saveScreenshot(page, 'task-cancelled');
 });
 
+test('an iterative solve charts its residual per iteration', async () => {
+  await page.goto('/tasks/new');
+  await page.getByLabel('Generate a problem').check();
+  await page.getByLabel('Problem kind').selectOption('poisson2d');
+  await page.getByLabel('Grid side m').fill('200');
+  await page.getByLabel('Method').selectOption('cg');
+  await page.getByRole('button', { name: 'Submit task' }).click();
+  await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);
+
+  await expect(page.locator('.task-header').getByText('Completed')).toBeVisible({ timeout: 300_000 });
+  await expect(page.getByRole('img', { name: /Residual per iteration: ([2-9]|\d{2,}) points/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Sparsity pattern of a 40000 by 40000 matrix with 199200 stored entries/ })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'First entries of x' })).toContainText('x1');
+  await saveScreenshot(page, 'task-iterative');
+});
+
+test('a singular system fails with the reason in words', async () => {
+  await page.goto('/tasks/new');
+  await page.getByLabel('A row 1 column 1').focus();
+  // A spreadsheet copy of [[1, 2], [2, 4]] with b = [1, 2]: the rows are dependent.
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', '1\t2\t1\n2\t4\t2\n');
+    document.activeElement!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  await expect(page.getByLabel('Size n')).toHaveValue('2');
+  await page.getByLabel('Method').selectOption('lu');
+  await page.getByRole('button', { name: 'Submit task' }).click();
+
+  await expect(page.locator('.task-header').getByText('Failed')).toBeVisible({ timeout: 300_000 });
+  await expect(page.getByRole('heading', { name: 'The task failed' })).toBeVisible();
+  await expect(page.getByText(/singular/).first()).toBeVisible();
+  await saveScreenshot(page, 'task-failed');
+});
+
 test('history lists both tasks and opens the details', async () => {
   await page.goto('/tasks');
   const rows = page.getByRole('row');

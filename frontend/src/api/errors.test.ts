@@ -48,6 +48,7 @@ describe('ApiError', () => {
   });
 
   it('describes a body without detail', () => {
-    expect(new ApiError(502, undefined).message).toBe('Request failed with status 502.');
+    expect(new ApiError(502, undefined).message).toBe('The server failed to handle the request (HTTP 502). Try again in a moment.');
+    expect(new ApiError(404, {}).message).toBe('The request failed with HTTP 404.');
   });
 });

@@ -45,14 +45,20 @@ function describeErrorBody(status: number, body: unknown) {
       const field = normalizeField(lastStringOf(item.loc)) ?? 'form';
       fieldErrors[field] ??= item.msg ?? 'Invalid value.';
     }
-    const message = detailText ?? (Object.values(fieldErrors).join(' ') || `Request failed with status ${status}.`);
+    const message = detailText ?? (Object.values(fieldErrors).join(' ') || fallbackMessage(status));
     return { message, code, fieldErrors };
   }
 
-  const message = detailText ?? `Request failed with status ${status}.`;
+  const message = detailText ?? fallbackMessage(status);
   const field = typeof record.field === 'string' ? normalizeField(record.field) : fieldFromCode(code);
   fieldErrors[field ?? 'form'] = message;
   return { message, code, fieldErrors };
+}
+
+// A body without `detail` comes from a proxy or a crashed instance, not from the API's handlers.
+function fallbackMessage(status: number): string {
+  if (status >= 500) return `The server failed to handle the request (HTTP ${status}). Try again in a moment.`;
+  return `The request failed with HTTP ${status}.`;
 }
 
 function lastStringOf(location: (string | number)[] | undefined): string | undefined {

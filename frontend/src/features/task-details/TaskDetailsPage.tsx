@@ -128,7 +128,7 @@ export function TaskDetailsPage() {
       </div>
 
       <div className="charts">
-        {!finished || progressPoints.length > 0 ? (
+        {!finished || progressPoints.length > 1 ? (
           <LineChart title="Progress over time" points={progressPoints} xLabel="elapsed (s)" yLabel="done (%)" yDomain={[0, 100]} />
         ) : null}
         {iterative || residualPoints.length > 0 ? (
