@@ -19,7 +19,7 @@ test.afterAll(async () => {
   await page.close();
 });
 
-test('sign up shows field errors, then creates the account', async () => {
+test('sign up after field errors', async () => {
   await page.goto('/tasks');
   await expect(page).toHaveURL(/\/login\?next=/);
   await saveScreenshot(page, 'log-in');
@@ -38,7 +38,7 @@ test('sign up shows field errors, then creates the account', async () => {
   await expect(page.getByRole('heading', { name: 'New task' })).toBeVisible();
 });
 
-test('signing up twice shows the API error next to the e-mail', async () => {
+test('duplicate sign-up marks the e-mail', async () => {
   const other = await page.context().browser()!.newPage();
   await other.goto('/register');
   await other.getByLabel('E-mail').fill(email);
@@ -49,7 +49,7 @@ test('signing up twice shows the API error next to the e-mail', async () => {
   await other.close();
 });
 
-test('a task from Matrix Market files runs to completion', async () => {
+test('Matrix Market task completes', async () => {
   await page.goto('/tasks/new');
   await saveScreenshot(page, 'new-task-grid');
   await page.getByLabel('Upload files').check();
@@ -64,7 +64,7 @@ test('a task from Matrix Market files runs to completion', async () => {
   await expect(page.locator('.task-header').getByText('Completed')).toBeVisible({ timeout: 300_000 });
   await expect(page.getByRole('progressbar', { name: 'Task progress' })).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByRole('list', { name: 'First entries of x' })).toContainText('x1');
-  // x1 of this system is 0.252217952 (LAPACK, as published with the matrix).
+  // x1 of this system is 0.252217952 (LAPACK's dense solve of the same A and b).
   await expect(page.getByRole('list', { name: 'First entries of x' })).toContainText('0.25221795');
   await expect(page.getByRole('img', { name: /Sparsity pattern of a 19 by 19 matrix/ })).toBeVisible();
   for (const format of ['JSON', 'CSV', 'NPY', 'MTX']) {
@@ -76,7 +76,7 @@ test('a task from Matrix Market files runs to completion', async () => {
   await saveScreenshot(page, 'task-completed');
 });
 
-test('a large generated task shows live progress and can be cancelled', async () => {
+test('large generated task is cancelled', async () => {
   await page.goto('/tasks/new');
   await page.getByLabel('Generate a problem').check();
   await page.getByLabel('Problem kind').selectOption('random_dense');
@@ -105,7 +105,7 @@ test('a large generated task shows live progress and can be cancelled', async ()
   await saveScreenshot(page, 'task-cancelled');
 });
 
-test('an iterative solve charts its residual per iteration', async () => {
+test('iterative solve charts its residual', async () => {
   await page.goto('/tasks/new');
   await page.getByLabel('Generate a problem').check();
   await page.getByLabel('Problem kind').selectOption('poisson2d');
@@ -121,7 +121,7 @@ test('an iterative solve charts its residual per iteration', async () => {
   await saveScreenshot(page, 'task-iterative');
 });
 
-test('a singular system fails with the reason in words', async () => {
+test('singular system fails with reason', async () => {
   await page.goto('/tasks/new');
   await page.getByLabel('A row 1 column 1').focus();
   // A spreadsheet copy of [[1, 2], [2, 4]] with b = [1, 2]: the rows are dependent.
@@ -140,7 +140,7 @@ test('a singular system fails with the reason in words', async () => {
   await saveScreenshot(page, 'task-failed');
 });
 
-test('history lists both tasks and opens the details', async () => {
+test('history lists and filters tasks', async () => {
   await page.goto('/tasks');
   const rows = page.getByRole('row');
   const fileRow = rows.filter({ hasText: fileTaskUrl.split('/').pop()!.slice(0, 8) });
@@ -161,7 +161,7 @@ test('history lists both tasks and opens the details', async () => {
   await expect(page).toHaveURL(cancelledTaskUrl);
 });
 
-test('history is readable at phone width', async () => {
+test('history fits phone width', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto('/tasks');
   await expect(page.getByRole('cell', { name: /Completed/ }).first()).toBeVisible();
@@ -174,7 +174,7 @@ test('history is readable at phone width', async () => {
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
-test('the banner says when the connection is down and clears after', async () => {
+test('offline banner appears and clears', async () => {
   await page.goto('/tasks');
   await expect(page.getByRole('heading', { name: 'History' })).toBeVisible();
   await page.context().setOffline(true);
@@ -184,7 +184,7 @@ test('the banner says when the connection is down and clears after', async () =>
   await expect(page.getByText('You are offline.')).toBeHidden();
 });
 
-test('the session survives a reload and ends on log out', async () => {
+test('session survives reload, ends at log out', async () => {
   await page.goto('/tasks');
   await page.reload();
   await expect(page.getByRole('heading', { name: 'History' })).toBeVisible();
