@@ -2,9 +2,9 @@
 
 A retry with the same key and the same body gets the stored 202 response and
 writes no second event. The row is reserved before the event is published and
-completed with the response after the broker acknowledged; a reservation whose
-request died (no response after `idempotency_stale_s`) is taken over, keeping
-its task_id, so a retry never creates a second task.
+completed with the response after the broker acknowledged. A reservation whose
+request died (no response after `idempotency_stale_s`) is taken over with its
+task_id, so a retry never creates a second task.
 """
 
 from __future__ import annotations

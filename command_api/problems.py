@@ -180,7 +180,7 @@ class ProblemStore:
     def discard(self, created: list[StoredBlob]) -> None:
         """Delete blobs this request created, because the event that refers to them was not written."""
         # NOTE: a concurrent request with identical content that found the blob already stored would lose
-        # it here; the window is the few milliseconds between its put and our delete.
+        # it here. The window is the few milliseconds between its put and this delete.
         for blob in created:
             if blob.created:
                 self.blobs.delete(blob.sha256)

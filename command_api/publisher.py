@@ -23,8 +23,8 @@ class EventPublisher:
     leader is known but unreachable, and would deliver it once the broker is
     back, long after the client got its 503. So when a send is not
     acknowledged within `timeout_s`, the producer is discarded with every
-    record still queued in it, and a fresh one connects in the background;
-    until it has, publishing fails at once with BrokerUnavailableError.
+    record still queued in it, and a fresh one connects in the background.
+    Until it has connected, publishing fails at once with BrokerUnavailableError.
     """
 
     def __init__(self, settings, create_producer: Callable[[], AIOKafkaProducer], timeout_s: float) -> None:
@@ -35,7 +35,7 @@ class EventPublisher:
         self._reconnecting: asyncio.Task | None = None
 
     async def connect(self) -> None:
-        """Start a producer, retrying until the broker answers."""
+        """Start a producer, retrying until the broker accepts the connection."""
         producer = self.create_producer()
         await start_with_retry(producer, "command_api producer", attempts=10**9)
         self.producer = producer
@@ -74,8 +74,8 @@ class EventPublisher:
         if self.producer is not producer:
             return  # another request discarded it already
         self.producer = None
-        # NOTE: aiokafka has no public way to drop queued records; stopping the sender task first makes
-        # stop() close the connections instead of flushing (aiokafka 0.12 to 0.14).
+        # NOTE: aiokafka has no public way to drop queued records. Stopping the sender task first makes
+        # stop() close the connections instead of flushing (read in aiokafka 0.14's producer.stop).
         sender_task = producer._sender.sender_task  # noqa: SLF001
         sender_task.cancel()
         await asyncio.gather(sender_task, return_exceptions=True)

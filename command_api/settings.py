@@ -15,7 +15,7 @@ class CommandApiSettings(ServiceSettings):
     inline_max_bytes: int = Field(
         64 * 1024, ge=0, description="Inputs whose JSON form is larger go to the blob store; bytes.")
     kafka_request_timeout_ms: int = Field(
-        5000, ge=500, description="How long a submit waits for the broker before answering 503; milliseconds.")
+        5000, ge=500, description="How long a submit waits for the broker before it returns 503; milliseconds.")
     password_min_length: int = Field(10, ge=8)
     login_max_failures: int = Field(5, ge=1, description="Failed logins in a row before an account is locked.")
     login_lockout_s: float = Field(30.0, gt=0, description="First lockout; doubles with each further failure.")

@@ -1,4 +1,4 @@
-"""Task commands: submit and cancel. Each records one event and answers only after the broker acknowledged it."""
+"""Task commands: submit and cancel. Each records one event and returns only after the broker acknowledged it."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ FINISHED_STATUSES = ("completed", "failed", "cancelled")
 
 @dataclass
 class CommandContext:
-    """What every command needs: storage, the publisher and who we are."""
+    """Dependencies of every command: the database, the publisher, the problem store and the producer identity."""
 
     engine: AsyncEngine
     publisher: EventPublisher

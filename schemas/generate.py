@@ -1,9 +1,9 @@
 """Generate the JSON Schema files and the AsyncAPI document from the event models.
 
 `python -m schemas.generate` rewrites `schemas/jsonschema/*.json` and
-`schemas/asyncapi.yaml`; `python -m schemas.generate --check` writes nothing
-and exits 1 when a committed file differs from what the models give, so that
-other teams can rely on those files without reading Python.
+`schemas/asyncapi.yaml`. `python -m schemas.generate --check` writes nothing
+and exits 1 when a committed file differs from what the models give. Teams
+that integrate other systems rely on those files without reading Python.
 """
 
 from __future__ import annotations

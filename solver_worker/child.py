@@ -1,8 +1,9 @@
 """The solve process: loads one task's input, solves it and reports over a pipe.
 
-It runs in a spawned child so that the worker's event loop keeps heartbeating
-through an hour-long solve, a cancel can kill it if a single LAPACK or SuperLU
-call does not return, and the memory of one solve is freed when it exits.
+It runs in a spawned child, so the worker's event loop keeps heartbeating
+through an hour-long solve. A cancel can kill the child when a single LAPACK
+or SuperLU call does not return, and the memory of one solve is freed when
+the child exits.
 Messages to the parent are tuples: ("progress", dict), ("completed", summary,
 solution), ("failed", code, message, details), ("cancelled", elapsed_s).
 """
@@ -60,7 +61,7 @@ def _die_with_parent() -> None:
 
 
 def run_job(job: dict, cancel: CancelToken, on_progress) -> tuple:
-    """Run one job and return the outcome message; never raises for a problem of the input."""
+    """Run one job and return the outcome message; an error while loading or solving becomes ("failed", ...)."""
     started = time.perf_counter()
     submitted = TaskSubmitted.model_validate(job["payload"])
     limits = Limits(**job["limits"])

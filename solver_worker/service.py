@@ -1,9 +1,9 @@
 """Solver worker: claims queued tasks from `task-events`, solves one at a time, reports the outcome.
 
-How work is shared, so that an idle worker never waits behind a busy one:
-Kafka assigns each partition to one member of a consumer group, so a member
-busy with an hour-long solve would keep the tasks queued in its partitions
-to itself. Workers therefore do not split the partitions. Every worker
+How work is shared, so that an idle worker never waits behind a busy one.
+Kafka assigns each partition to one member of a consumer group. A member
+busy with an hour-long solve would then keep the tasks queued in its
+partitions to itself. Workers therefore do not split the partitions. Every worker
 assigns itself *all* partitions of `task-events` and rebuilds the same view
 of every open task (`TaskBook`). An idle worker picks the oldest queued task
 and claims it by producing `TaskStarted` for the task's current attempt.

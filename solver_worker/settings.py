@@ -20,7 +20,7 @@ class SolverWorkerSettings(ServiceSettings):
         0, ge=0, description="BLAS threads of one solve; 0 means CPU cores / SOLVER_WORKERS, at least 1.")
     lease_s: float = Field(30.0, gt=1, description="A claimed task is requeued this long after the last heartbeat.")
     heartbeat_interval_s: float = Field(5.0, gt=0, description="How often a busy worker renews its lease.")
-    progress_interval_s: float = Field(0.5, gt=0, description="Least time between two TaskProgressed events.")
+    progress_interval_s: float = Field(0.5, gt=0, description="Minimum seconds between two TaskProgressed events.")
     cancel_grace_s: float = Field(
         1.0, ge=0, description="After a cancel, the solve process is killed if it has not stopped by then.")
     max_attempts: int = Field(3, ge=1, description="A task whose lease expires this often fails as worker_lost.")

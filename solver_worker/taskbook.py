@@ -64,7 +64,7 @@ class TaskBook:
             return None
         if isinstance(payload, TaskSubmitted):
             if task_id in self.open:
-                return None  # a resend of the same submit after an unclear broker answer
+                return None  # a resend of the same submit after an ambiguous broker acknowledgement
             task = OpenTask(task_id, envelope.user_id, payload, partition, offset, envelope.occurred_at)
             self.open[task_id] = task
             return task

@@ -3,7 +3,7 @@
 Tests that need full control over which workers exist (starvation, kill -9,
 cancellation) run an isolated cluster: their own topics, their own command
 API process and their own worker processes, all on the real Kafka and
-PostgreSQL of the stack. The stack's own worker never sees those topics.
+PostgreSQL of the stack. The stack's own worker does not read those topics.
 """
 
 from __future__ import annotations

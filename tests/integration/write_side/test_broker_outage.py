@@ -65,7 +65,7 @@ async def records_since(consumer, offsets: dict) -> list[bytes]:
     return values
 
 
-async def test_submit_during_broker_outage_gives_503_and_leaves_nothing(command_client: httpx.AsyncClient, stack):
+async def test_submit_during_outage_leaves_nothing(command_client: httpx.AsyncClient, stack):
     settings = ServiceSettings(instance_id="test-outage")
     matrix = np.random.default_rng(uuid.uuid4().int % 2**32).standard_normal((150, 150)) + 150 * np.eye(150)
     buffer = io.BytesIO()
@@ -101,7 +101,7 @@ async def test_submit_during_broker_outage_gives_503_and_leaves_nothing(command_
 
 
 async def retry_until_accepted(client: httpx.AsyncClient, files: dict, key: str) -> httpx.Response:
-    """Retry the submit while the command API's producer reconnects; return the first non-503 answer."""
+    """Retry the submit while the command API's producer reconnects; return the first response that is not 503."""
     for _ in range(30):
         response = await client.post("/command/v1/tasks/upload", files=files, headers={"Idempotency-Key": key},
                                      timeout=60)

@@ -77,7 +77,8 @@ async def test_killed_worker_task_completes_once_with_attempt_2(two_workers, iso
     await asyncio.to_thread(two_workers.start_worker, number, **WORKER_SETTINGS)
     await asyncio.sleep(2)  # a late duplicate would arrive within this
 
-    assert requeued.attempt == 2 and requeued.payload["previous_attempt"] == 1
+    assert requeued.attempt == 2
+    assert requeued.payload["previous_attempt"] == 1
     assert restarted.payload["worker"] != started.payload["worker"]
     assert completed.attempt == 2
     assert len(isolated_log.of(task_id, "TaskCompleted")) == 1

@@ -40,7 +40,8 @@ def test_run_job_stores_long_solution_as_blob(tmp_path):
     kind, _, solution = run_job(job(payload, tmp_path, inline_max=100), CancelToken(), lambda report: None)
 
     assert kind == "completed"
-    assert solution["format"] == "npy" and solution["size"] > 300 * 8
+    assert solution["format"] == "npy"
+    assert solution["size"] > 300 * 8
     assert BlobStore(tmp_path).exists(solution["sha256"])
 
 
@@ -83,4 +84,5 @@ def test_thin_keeps_last_residual():
     thinned = _thin(history, keep=100)
 
     assert len(thinned) <= 101
-    assert thinned[0] == 0.0 and thinned[-1] == 1233.0
+    assert thinned[0] == 0.0
+    assert thinned[-1] == 1233.0
