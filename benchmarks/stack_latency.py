@@ -10,10 +10,10 @@ nginx and, in one run, measures:
   small task at a time so a worker is always idle;
 - progress latency: a worker's TaskProgressed `occurred_at` to its arrival at
   an SSE client through nginx over TLS, on dense n = 3000 solves;
-- throughput: `--solves` random dense 50 x 50 solves submitted at once, with
-  the stack's workers and then with one extra worker process that this
-  script starts and stops; solves per second from the first TaskStarted to
-  the last TaskCompleted of the batch.
+- throughput: `--solves` random dense 50 x 50 solves submitted at once, first
+  with the stack's workers and then with one extra worker process that this
+  script starts and stops. The rate counts from the first TaskStarted to the
+  last TaskCompleted of the batch.
 
 Both latencies use the one machine's clock. Every loop is bounded and the
 extra worker is stopped on exit.

@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", choices=("queued", "running", "completed", "failed", "cancelled"))
     listing.add_argument("--method", help="requested or resolved method")
     listing.add_argument("--since", help="only tasks submitted at or after this ISO 8601 time")
-    listing.add_argument("--limit", type=int, default=20, help="most tasks to show (default: %(default)s)")
+    listing.add_argument("--limit", type=int, default=20, help="maximum number of tasks to show (default: %(default)s)")
 
     download = commands.add_parser("download", help="download a completed task's solution x")
     download.add_argument("task_id")

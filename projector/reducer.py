@@ -7,8 +7,8 @@ Rules that make the projection idempotent and fenced:
 - A task in a terminal status (completed, failed, cancelled) never changes again.
 - An event whose `attempt` is lower than the task's current attempt belongs
   to a superseded attempt and is ignored; `TaskRequeued` raises the attempt.
-- The first `TaskStarted` of an attempt claims it, as the workers decide;
-  a later claim of the same attempt lost the race and changes nothing.
+- The first `TaskStarted` of an attempt claims it, as in the workers. A
+  later claim of the same attempt lost the race and changes nothing.
 - Progress only moves forward within an attempt, so a repeated or late
   `TaskProgressed` cannot lower the percentage.
 - Only `task-events` facts set `last_event_id`; telemetry from `task-progress`
@@ -46,7 +46,7 @@ _ATTEMPT_TELEMETRY = {
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one event did: the task row after it (None when ignored) and a result row, if any."""
+    """Effect of one event: the task row after it (None when ignored) and a result row, if any."""
 
     task: dict[str, Any] | None
     result: dict[str, Any] | None = None

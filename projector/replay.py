@@ -55,7 +55,7 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
             ends = {tp: min(end, stop_at.get(tp.partition, 0)) for tp, end in ends.items()}
         goal = sum(ends.values())
         say(f"replaying {goal} records of {settings.topic_task_events} from offset 0")
-        done, last_said = 0, time.monotonic()
+        done, last_report = 0, time.monotonic()
         pending = {tp for tp, end in ends.items() if end > 0}
         while pending:
             batches = await consumer.getmany(*pending, timeout_ms=1000, max_records=settings.projector_batch_max)
@@ -70,9 +70,9 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
                 async with engine.begin() as connection:
                     total.add(await store.apply_batch(connection, records))
                 done += len(records)
-            if time.monotonic() - last_said > 1.0:
+            if time.monotonic() - last_report > 1.0:
                 say(f"  {done} of {goal} records ({100 * done / max(goal, 1):.0f} %)")
-                last_said = time.monotonic()
+                last_report = time.monotonic()
     finally:
         await consumer.stop()
     say(f"replayed {done} records: {total.applied} applied, {total.ignored} ignored, "
@@ -189,8 +189,8 @@ def _diff(kind: str, live: dict, replayed: dict, ignore: frozenset = frozenset()
     for key in live.keys() & replayed.keys():
         columns = [name for name in live[key] if name not in ignore and live[key][name] != replayed[key][name]]
         if columns:
-            shown = ", ".join(f"{name}: live {live[key][name]!r} != replayed {replayed[key][name]!r}"
+            column_changes = ", ".join(f"{name}: live {live[key][name]!r} != replayed {replayed[key][name]!r}"
                               for name in columns[:3])
-            lines.append(f"{kind} {key} differs in {shown}")
+            lines.append(f"{kind} {key} differs in {column_changes}")
     return lines
 

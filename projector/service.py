@@ -139,8 +139,8 @@ def seek_to_stored_positions(app: faust.App, writer: BatchWriter) -> None:
     """Make faust start every assigned partition at the position stored in PostgreSQL.
 
     faust's consumer calls `seek_to_committed()` after each rebalance and uses
-    the returned offsets as its read positions; this replaces it on the app's
-    consumer instance with a version that seeks to the stored positions.
+    the returned offsets as its read positions. This replaces the method on the
+    app's consumer instance with one that seeks to the stored positions.
     """
     consumer = app.consumer
     seek_to_committed = consumer.seek_to_committed
@@ -172,7 +172,7 @@ async def acquire_projection_lock(engine: AsyncEngine, *, wait: bool) -> AsyncCo
         if not wait:
             await connection.close()
             raise ProjectorLockedError(
-                "another projector or rebuild holds the projection lock; stop it first, for example "
+                "the projection lock is taken by another projector or rebuild; stop it first, for example "
                 "`bin/stack ctl stop apps:projector`")
         if not logged:
             log.info("waiting for the projection lock held by another projector or rebuild")

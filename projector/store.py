@@ -1,8 +1,8 @@
 """Apply a batch of log records to the read models in one PostgreSQL transaction.
 
 The batch's rows, its audit copies and the stored positions (the next offset
-to apply, per topic and partition) commit together, so after a crash the
-projector resumes exactly where the committed state ends: a record below the
+to apply, per topic and partition) commit together. So after a crash the
+projector resumes exactly where the committed state ends. A record below the
 stored position is skipped, and an `event_id` already in the audit table is
 a duplicate delivery and changes nothing.
 
@@ -34,7 +34,7 @@ TASK_COLUMNS = [column.name for column in tasks.columns]
 
 @dataclass(frozen=True)
 class LogRecord:
-    """One Kafka record as the projector sees it."""
+    """One Kafka record: its position and its raw value."""
 
     topic: str
     partition: int
@@ -105,8 +105,8 @@ class ProjectionStore:
                 envelope = decode(record.value)
                 decoded.append((record, envelope, envelope.typed_payload()))
             except (ValidationError, UnknownEventError, ValueError) as error:
-                # NOTE: an invalid record is skipped (its position still advances) so that one bad
-                # producer cannot stop every read model; the log line keeps its position for replay.
+                # NOTE: an invalid record is skipped and its position still advances, so that one bad
+                # producer cannot stop every read model. The log line keeps its position for replay.
                 report.invalid += 1
                 log.error("skipping an invalid record: %s", error,
                           extra={"topic": record.topic, "partition": record.partition, "offset": record.offset})
@@ -123,17 +123,17 @@ class ProjectionStore:
         rows = [_audit_row(record, envelope) for record, envelope, _ in unique.values()]
         inserted = set((await connection.execute(
             insert(task_events).values(rows).on_conflict_do_nothing().returning(task_events.c.event_id))).scalars())
-        kept = []
+        fresh = []
         for item in events:
             record, envelope, _ = item
             if record.topic != self.events_topic:
-                kept.append(item)
+                fresh.append(item)
             elif envelope.event_id in inserted and unique.get(envelope.event_id) is item:
-                kept.append(item)
+                fresh.append(item)
             else:
                 report.duplicates += 1
                 log.debug("duplicate event %s", envelope.event_id, extra={"event_id": envelope.event_id})
-        return kept
+        return fresh
 
     async def _project(self, connection: AsyncConnection, events: list, report: BatchReport) -> None:
         task_ids = list({envelope.task_id for _, envelope, _ in events})

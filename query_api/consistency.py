@@ -1,6 +1,6 @@
 """Read-your-writes: wait until the projector has applied the event behind a consistency token.
 
-The command API answers a write with the token `topic:partition:offset` of
+The command API returns, for each write, the token `topic:partition:offset` of
 the event it produced. The projector stores, per partition, the next offset
 it will apply, so the event is visible once that position is past `offset`.
 """
@@ -39,7 +39,7 @@ async def wait_for_position(engine: AsyncEngine, consumer: str, topic: str, part
     """Return True once the projector applied `offset`, or False after `timeout_s`.
 
     Each check borrows a pooled connection for one query and returns it, so a
-    waiting request holds no connection between checks.
+    waiting request keeps no connection between checks.
     """
     query = select(projector_positions.c.next_offset).where(
         projector_positions.c.consumer == consumer, projector_positions.c.topic == topic,

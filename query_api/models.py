@@ -58,7 +58,7 @@ class TaskPage(BaseModel):
 
 
 class QueueEstimate(BaseModel):
-    """Where a queued task stands. The start time is an estimate from the running tasks' ETAs."""
+    """Queue position of a queued task; the start time is an estimate from the running tasks' ETAs."""
 
     position: int = Field(description="1 for the next task to start.")
     tasks_ahead: int
@@ -75,7 +75,7 @@ class ResultInfo(BaseModel):
 
 
 class TaskDetail(TaskSummary):
-    """Everything the read model holds about one task."""
+    """Every column of the read model for one task, with its queue estimate and result info."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         **TaskSummary.model_config["json_schema_extra"]["examples"][0],

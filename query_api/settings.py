@@ -10,7 +10,7 @@ class QueryApiSettings(ServiceSettings):
     port: int = 8201
     projector_consumer: str = Field("projector", description="The projector's name in projector_positions.")
     consistency_wait_s: float = Field(
-        3.0, ge=0, description="Longest time a read with X-Consistency-Token waits for the projector, in seconds.")
+        3.0, ge=0, description="Maximum time a read with X-Consistency-Token waits for the projector, in seconds.")
     consistency_poll_ms: int = Field(10, ge=1, description="Interval between two checks of the projector position.")
     history_page_max: int = Field(200, ge=1, description="Largest `limit` a history page accepts.")
     stream_heartbeat_s: float = Field(5.0, gt=0, description="Seconds between heartbeats on a quiet stream.")

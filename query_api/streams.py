@@ -52,7 +52,7 @@ STREAM_ERRORS = {401: {"model": ErrorBody, "description": "Missing, invalid or e
 
 @dataclass
 class StreamState:
-    """What one stream has sent: the resume cursor, the attempt it follows and the progress shown."""
+    """Per-stream bookkeeping: the resume cursor, the attempt followed and the highest progress sent."""
 
     cursor: dict[str, int] = field(default_factory=lambda: {EVENTS: -1, PROGRESS: -1})
     attempt: int = 1
@@ -128,8 +128,8 @@ async def task_messages(app, user_id: uuid.UUID, task_id: uuid.UUID,
         state = StreamState()
         if resume is not None and hub.covers(task_id, resume):
             snapshot, _ = await read_snapshot(app, user_id, task_id)  # ownership check, not sent
-            # The read model may already be past the messages this client still needs, so only
-            # the attempt comes from it; progress is compared from the buffered messages onwards.
+            # The read model may already be past the messages this client still needs.
+            # So only the attempt comes from it, and progress starts from the buffered messages.
             state.cursor = dict(resume)
             state.attempt = snapshot["attempt"]
         else:

@@ -66,9 +66,9 @@ def test_cli_submit_watch_cancel(stack, tmp_path):
     assert "%" in stderr
     listed = run_cli(environment, "list", "--status", "cancelled")
     assert task_id in listed.stdout
-    shown = json.loads(run_cli(environment, "show", task_id).stdout)
-    assert shown["error"]["while_running"] is True
-    assert shown["progress"] < 1.0
+    task = json.loads(run_cli(environment, "show", task_id).stdout)
+    assert task["error"]["while_running"] is True
+    assert task["progress"] < 1.0
 
 
 def test_cli_download_formats(stack, tmp_path):

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.stack
 
 MATRIX = "1138_bus.mtx"
 # Generated dense problems that keep the workers busy, so the real task waits in the
-# queue until both streams are open and its whole run is seen live; cancelled at once.
+# queue until both streams are open and its whole run is seen live. They are cancelled then.
 BLOCKER = {"method": "auto", "generator": {"kind": "random_dense", "n": 2500, "seed": 1}}
 BLOCKERS = 2
 
@@ -92,7 +92,7 @@ async def test_real_matrix_end_to_end(nginx_client, stack, matrices_dir):
     check_stream(ws_messages, "WebSocket")
     assert sse_messages_[0][1]["status"] == "queued"
 
-    # The live stream can be ahead of the read model; its final message says what to wait for.
+    # The live stream can be ahead of the read model, so the read waits for the final message's event.
     result = await nginx_client.get(f"/query/v1/tasks/{task_id}/result", params={"format": "npy"}, headers={
         **owner.headers, "X-Consistency-Token": sse_messages_[-1][1]["consistency_token"]})
     assert result.status_code == 200, result.text

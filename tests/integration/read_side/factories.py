@@ -68,7 +68,7 @@ class EventLog:
         """Send TaskSubmitted and this test's TaskStarted back to back, so the claim lands first.
 
         The solver workers treat the first TaskStarted of an attempt in the log as
-        the claim, so they leave a task claimed this way to the test; its lease
+        the claim, so they leave a task claimed this way to the test. Its lease
         (LEASE) outlasts every test.
         """
         first = await self._send_later(self.envelope(submitted or small_problem()))

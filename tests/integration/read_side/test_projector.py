@@ -128,7 +128,7 @@ async def test_rebuild_reproduces_read_models(producer, settings, engine, user):
     await wait_for_projection(engine, await log.send(completed()))
     before = await task_row(engine, log)
 
-    refused = projector_command("rebuild")
+    rejected = projector_command("rebuild")
     stack_command("ctl", "stop", "apps:projector")
     try:
         rebuilt = projector_command("rebuild")
@@ -137,8 +137,8 @@ async def test_rebuild_reproduces_read_models(producer, settings, engine, user):
     after = await task_row(engine, log)
     verified = projector_command("verify")
 
-    assert refused.returncode != 0
-    assert "stop it first" in refused.stderr
+    assert rejected.returncode != 0
+    assert "stop it first" in rejected.stderr
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert "rebuild finished" in rebuilt.stdout
     assert {k: v for k, v in after.items() if k != "updated_at"} == \
