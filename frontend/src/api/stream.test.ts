@@ -80,9 +80,15 @@ describe('TaskEventStream', () => {
     await vi.waitFor(() => expect(sources).toHaveLength(1));
     expect(sources[0]!.url).toMatch(/\/query\/v1\/tasks\/task-1\/events\?stream_token=token-2$/);
     sources[0]!.onopen?.();
-    sources[0]!.emit('snapshot', { status: 'running' }, '3');
-    expect(events).toEqual([{ type: 'snapshot', data: { status: 'running' }, id: '3' }]);
+    sources[0]!.emit('snapshot', { status: 'running' }, '3.5');
+    expect(events).toEqual([{ type: 'snapshot', data: { status: 'running' }, id: '3.5' }]);
     expect(stream.currentTransport).toBe('sse');
+
+    sources[0]!.onerror?.();
+    expect(sources[0]!.closed).toBe(true);
+    await vi.waitFor(() => expect(sources).toHaveLength(2), { timeout: 2000 });
+    expect(sources[1]!.url).toContain('stream_token=token-3');
+    expect(sources[1]!.url).toContain('last_event_id=3.5');
     stream.stop();
   });
 

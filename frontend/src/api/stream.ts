@@ -39,7 +39,7 @@ export class TaskEventStream {
   private socket: WebSocket | null = null;
   private source: EventSource | null = null;
   private attempt = 0;
-  /** Id of the last message received: the WebSocket resumes after it on reconnect. */
+  /** Id of the last message received: a reconnect resumes after it. */
   private lastEventId: string | undefined;
   private stopped = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -91,13 +91,10 @@ export class TaskEventStream {
   private streamUrl(path: 'ws' | 'events', token: string): string {
     const url = new URL(`/query/v1/tasks/${encodeURIComponent(this.options.taskId)}/${path}`, apiOrigin());
     url.searchParams.set('stream_token', token);
-    if (path === 'ws') {
-      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      // EventSource sends Last-Event-ID only on its own retries, so only the
-      // WebSocket can resume on a new connection. A new SSE stream starts
-      // with a fresh snapshot instead.
-      if (this.lastEventId) url.searchParams.set('last_event_id', this.lastEventId);
-    }
+    // Both routes take the resume cursor as a parameter, because a new
+    // EventSource cannot set the Last-Event-ID header.
+    if (this.lastEventId) url.searchParams.set('last_event_id', this.lastEventId);
+    if (path === 'ws') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return url.toString();
   }
 

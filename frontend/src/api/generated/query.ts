@@ -238,7 +238,7 @@ export interface components {
         };
         /**
          * QueueEstimate
-         * @description Where a queued task stands. The start time is an estimate from the running tasks' ETAs.
+         * @description Queue position of a queued task; the start time is an estimate from the running tasks' ETAs.
          */
         QueueEstimate: {
             /**
@@ -304,7 +304,7 @@ export interface components {
         };
         /**
          * TaskDetail
-         * @description Everything the read model holds about one task.
+         * @description Every column of the read model for one task, with its queue estimate and result info.
          * @example {
          *       "attempt": 1,
          *       "cancel_requested": false,
@@ -463,6 +463,11 @@ export interface components {
              * @description Latest relative residual of an iterative solve.
              */
             residual?: number | null;
+            /**
+             * Residual History
+             * @description Relative residual per iteration of a completed iterative solve.
+             */
+            residual_history?: number[] | null;
             /** Gflops */
             gflops: number | null;
             /** Peak Memory Bytes */
@@ -991,6 +996,8 @@ export interface operations {
             query?: {
                 /** @description Token from POST .../stream-token. */
                 stream_token?: string | null;
+                /** @description Resume after this message id; for a new EventSource, which cannot set the Last-Event-ID header. */
+                last_event_id?: string | null;
             };
             header?: {
                 /** @description Resume after this message id. */

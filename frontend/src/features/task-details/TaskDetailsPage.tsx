@@ -13,6 +13,7 @@ import { CancelTask } from './CancelTask';
 import { ComplexityFigures } from './ComplexityFigures';
 import { ProgressPanel } from './ProgressPanel';
 import { ResultPanel } from './ResultPanel';
+import type { ProgressSample } from './liveTask';
 import { useTaskStream } from './useTaskStream';
 
 // While the live stream is down, the page polls at this interval instead.
@@ -74,11 +75,7 @@ export function TaskDetailsPage() {
   const method = detail.method ?? detail.method_requested;
   const iterative = ITERATIVE_METHODS.includes(method);
   const progressPoints = samples.map((sample) => ({ x: sample.elapsedS, y: sample.progress * 100 }));
-  // NOTE: the task read model has no residual history, so after a reload the
-  // residual chart starts from the iterations seen live since then.
-  const residualPoints = samples
-    .filter((sample) => sample.residual !== null && sample.iteration !== null)
-    .map((sample) => ({ x: sample.iteration!, y: sample.residual! }));
+  const residualPoints = residualSeries(detail, samples);
   const failure = (detail.error ?? {}) as TaskError;
   let liveLabel = '';
   if (!finished && streamOpen.current) liveLabel = `Live (${connection?.transport === 'sse' ? 'SSE' : 'WebSocket'})`;
@@ -146,4 +143,14 @@ export function TaskDetailsPage() {
       {detail.status === 'completed' ? <ResultPanel task={detail} /> : null}
     </article>
   );
+}
+
+/** Returns the residual history of a completed task, else the residuals seen live. */
+function residualSeries(task: TaskDetail, samples: ProgressSample[]) {
+  if (task.residual_history?.length) {
+    return task.residual_history.map((residual, index) => ({ x: index, y: residual }));
+  }
+  return samples
+    .filter((sample) => sample.residual !== null && sample.iteration !== null)
+    .map((sample) => ({ x: sample.iteration!, y: sample.residual! }));
 }
