@@ -121,26 +121,31 @@ def test_cancel_iterative_each_iteration(method):
     assert len(seen) == 1
 
 
-def test_cancel_from_thread_stops_quickly():
+def test_cancel_from_thread_stops_solve():
+    """A cancel from another thread stops the factorization between panels.
+
+    How fast it stops is measured by benchmarks/solver_dense_lu.py, not here.
+    """
     matrix, rhs = _dense(2000)
     token = CancelToken()
-    stopped = {}
+    started = threading.Event()
+    outcome = {}
 
     def run():
         try:
-            solve(matrix, rhs, method="lu", cancel=token, block_size=256)
+            outcome["result"] = solve(matrix, rhs, method="lu", cancel=token, block_size=256,
+                                      progress=lambda report: started.set())
         except SolveCancelledError:
-            stopped["at"] = time.perf_counter()
+            outcome["cancelled"] = True
 
     worker = threading.Thread(target=run)
     worker.start()
-    time.sleep(0.15)
-    cancelled_at = time.perf_counter()
+    assert started.wait(timeout=30)
     token.cancel()
-    worker.join(timeout=10)
+    worker.join(timeout=30)
 
-    assert "at" in stopped
-    assert stopped["at"] - cancelled_at < 0.5
+    assert not worker.is_alive()
+    assert outcome == {"cancelled": True}
 
 
 def _set_after(event, delay_s):
