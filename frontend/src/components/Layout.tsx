@@ -1,4 +1,6 @@
+import { useQuery } from '@tanstack/react-query';
 import { NavLink, Navigate, Outlet, useLocation } from 'react-router';
+import { readMe } from '../api/auth';
 import { useAuth } from '../auth/AuthProvider';
 import { ConnectionBanner } from './ConnectionBanner';
 
@@ -6,6 +8,7 @@ import { ConnectionBanner } from './ConnectionBanner';
 export function SignedInLayout() {
   const auth = useAuth();
   const location = useLocation();
+  const me = useQuery({ queryKey: ['me'], queryFn: readMe, enabled: auth.status === 'signed-in', staleTime: Infinity });
 
   if (auth.status === 'restoring') {
     return (
@@ -32,6 +35,7 @@ export function SignedInLayout() {
             History
           </NavLink>
         </nav>
+        {me.data ? <span className="user-email">{me.data.email}</span> : null}
         <button type="button" className="secondary" onClick={auth.logout}>
           Log out
         </button>

@@ -7,6 +7,8 @@ export function CancelTask({ taskId, requested }: { taskId: string; requested: b
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const confirmButton = useRef<HTMLButtonElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const returnFocus = useRef(false);
   const cancel = useMutation({
     mutationFn: () => cancelTask(taskId),
     onSettled: () => {
@@ -16,8 +18,11 @@ export function CancelTask({ taskId, requested }: { taskId: string; requested: b
     },
   });
 
+  // Focus moves into the question when it opens and back to the button when it closes.
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
+    else if (returnFocus.current) cancelButton.current?.focus();
+    returnFocus.current = confirming;
   }, [confirming]);
 
   if (requested || cancel.isSuccess) {
@@ -29,7 +34,7 @@ export function CancelTask({ taskId, requested }: { taskId: string; requested: b
   }
   if (!confirming) {
     return (
-      <button type="button" className="danger" onClick={() => setConfirming(true)}>
+      <button ref={cancelButton} type="button" className="danger" onClick={() => setConfirming(true)}>
         Cancel task
       </button>
     );

@@ -44,6 +44,7 @@ describe('CancelTask', () => {
     expect(screen.getByRole('button', { name: 'Yes, cancel the task' })).toHaveFocus();
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Cancel task' })).toHaveFocus();
     expect(server.calls).toHaveLength(0);
 
     await userEvent.click(screen.getByRole('button', { name: 'Cancel task' }));
