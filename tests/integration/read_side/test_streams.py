@@ -169,9 +169,11 @@ async def median_latency(client: httpx.AsyncClient, path: str, headers: dict, co
 async def test_thousand_streams_leave_api_fast(stack, producer, settings, engine, user):
     log = await running_task(producer, settings, engine, user)
     host, port = stack.query_api[0].removeprefix("http://").split(":")
-    async with httpx.AsyncClient(base_url=stack.query_api[0], timeout=30) as client:
+    command = httpx.AsyncClient(base_url=stack.command_api[0], timeout=30)
+    async with command, httpx.AsyncClient(base_url=stack.query_api[0], timeout=30) as client:
         before_health = await median_latency(client, "/healthz", {})
         before_history = await median_latency(client, "/v1/tasks", user.headers)
+        before_command = await median_latency(command, "/healthz", {})
         token = (await client.post(f"/v1/tasks/{log.task_id}/stream-token", headers=user.headers)).json()
         path = f"/v1/tasks/{log.task_id}/events?stream_token={token['stream_token']}"
 
@@ -180,6 +182,7 @@ async def test_thousand_streams_leave_api_fast(stack, producer, settings, engine
             streams += await asyncio.gather(*(open_raw_stream(host, int(port), path) for _ in range(100)))
         during_health = await median_latency(client, "/healthz", {})
         during_history = await median_latency(client, "/v1/tasks", user.headers)
+        during_command = await median_latency(command, "/healthz", {})
         opened = await subscribers(client)
 
         for _, writer in streams:
@@ -194,6 +197,7 @@ async def test_thousand_streams_leave_api_fast(stack, producer, settings, engine
     assert after == 0
     assert during_health < max(5 * before_health, 0.02)
     assert during_history < max(5 * before_history, 0.05)
+    assert during_command < max(5 * before_command, 0.02)
 
 
 async def subscribers(client: httpx.AsyncClient) -> float:
