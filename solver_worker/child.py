@@ -1,4 +1,4 @@
-"""The solve process: loads one task's input, solves it and reports over a pipe.
+"""The solve process: loads a task's input, solves it and reports over a pipe, one task after another.
 
 It runs in a spawned child, so the worker's event loop keeps heartbeating
 through an hour-long solve. A cancel can kill the child when a single LAPACK
@@ -34,20 +34,22 @@ log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
-def serve_one(connection: Connection, cancel_event, blas_threads: int) -> None:
-    """Child entry point: wait for one job on `connection`, run it, report, exit."""
+def serve(connection: Connection, cancel_event, blas_threads: int) -> None:
+    """Child entry point: run the jobs that arrive on `connection` one by one until it sends None."""
     from common.log import configure_logging
 
     _die_with_parent()
-    job = connection.recv()
-    if job is None:
-        return
-    configure_logging(job["instance_id"], job["log_level"])
-    context = {"task_id": job["task_id"], "attempt": job["attempt"]}
-    log.info("solve process started with %d BLAS threads", blas_threads, extra=context)
-    with threadpool_limits(limits=blas_threads):
-        message = run_job(job, CancelToken(cancel_event), lambda report: connection.send(("progress", _progress(report))))
-    connection.send(message)
+    configured = False
+    while (job := connection.recv()) is not None:
+        if not configured:
+            configure_logging(job["instance_id"], job["log_level"])
+            configured = True
+        context = {"task_id": job["task_id"], "attempt": job["attempt"]}
+        log.info("solve started with %d BLAS threads", blas_threads, extra=context)
+        with threadpool_limits(limits=blas_threads):
+            message = run_job(job, CancelToken(cancel_event),
+                              lambda report: connection.send(("progress", _progress(report))))
+        connection.send(message)
     connection.close()
 
 

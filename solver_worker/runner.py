@@ -7,7 +7,7 @@ import logging
 import multiprocessing
 import time
 
-from solver_worker.child import serve_one
+from solver_worker.child import serve
 
 log = logging.getLogger(__name__)
 
@@ -16,26 +16,38 @@ _CONTEXT = multiprocessing.get_context("spawn")
 
 
 class SolveProcess:
-    """One child process that runs exactly one job.
+    """A child process that runs jobs one at a time, up to `max_jobs` before it is replaced.
 
-    It is started before a task is claimed, so the seconds NumPy and SciPy take
-    to import are spent while the worker is idle, not on the task's clock.
+    It is started before a task is claimed and reused for the next ones, so the
+    seconds NumPy and SciPy take to import are not spent on a task's clock. A
+    killed process (after a cancel, a hand-back or a superseded attempt) is not reused.
     """
 
-    def __init__(self, blas_threads: int) -> None:
+    def __init__(self, blas_threads: int, max_jobs: int = 1) -> None:
         self._parent, child = _CONTEXT.Pipe(duplex=True)
         self._cancel = _CONTEXT.Event()
-        self._process = _CONTEXT.Process(target=serve_one, args=(child, self._cancel, blas_threads),
+        self._process = _CONTEXT.Process(target=serve, args=(child, self._cancel, blas_threads),
                                          name="solve", daemon=True)
         self._process.start()
         child.close()
+        self.max_jobs = max_jobs
+        self.jobs_started = 0
+        self.killed = False
         self.cancel_requested_at: float | None = None
+
+    @property
+    def reusable(self) -> bool:
+        """True when the process is alive, was never killed and has jobs left."""
+        return not self.killed and self.jobs_started < self.max_jobs and self._process.is_alive()
 
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
     def start(self, job: dict) -> None:
+        self._cancel.clear()
+        self.cancel_requested_at = None
+        self.jobs_started += 1
         self._parent.send(job)
 
     def cancel(self) -> None:
@@ -45,6 +57,7 @@ class SolveProcess:
             self._cancel.set()
 
     def kill(self) -> None:
+        self.killed = True
         if self._process.is_alive():
             self._process.kill()
 

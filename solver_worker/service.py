@@ -111,7 +111,7 @@ class Worker:
         await start_with_retry(self.producer, "solver_worker producer")
         try:
             await self._assign_all_partitions()
-            self.warm = SolveProcess(settings.effective_blas_threads)
+            self.warm = self._new_process()
             reader = asyncio.create_task(self._read_forever(), name="worker-reader")
             housekeeping = asyncio.create_task(self._housekeep_forever(), name="worker-housekeeping")
             try:
@@ -284,25 +284,30 @@ class Worker:
     async def _run(self, task: OpenTask) -> None:
         attempt = task.attempt
         process, self.warm = self.warm, None
-        if process is None:
-            process = SolveProcess(self.settings.effective_blas_threads)
+        if process is None or not process.reusable:
+            if process is not None:
+                await process.close()
+            process = self._new_process()
         self.running = Running(task, attempt, process)
         heartbeat = asyncio.create_task(self._heartbeat(task, attempt), name="worker-heartbeat")
         try:
             process.start(self._job(task, attempt))
-            # Spawn the next task's process now, so its imports overlap this solve.
-            self.warm = SolveProcess(self.settings.effective_blas_threads)
             outcome = await self._follow(self.running)
             self.running.ended = True
             await self._report(self.running, outcome)
         finally:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
-            await process.close(busy=True)
             self.running = None
-            if self.warm is None:
-                self.warm = SolveProcess(self.settings.effective_blas_threads)
+            if process.reusable:
+                self.warm = process
+            else:
+                await process.close(busy=True)
+                self.warm = self._new_process()
         await self._commit()
+
+    def _new_process(self) -> SolveProcess:
+        return SolveProcess(self.settings.effective_blas_threads, self.settings.jobs_per_solve_process)
 
     def _job(self, task: OpenTask, attempt: int) -> dict:
         settings = self.settings

@@ -23,6 +23,8 @@ class SolverWorkerSettings(ServiceSettings):
     progress_interval_s: float = Field(0.5, gt=0, description="Minimum seconds between two TaskProgressed events.")
     cancel_grace_s: float = Field(
         1.0, ge=0, description="After a cancel, the solve process is killed if it has not stopped by then.")
+    jobs_per_solve_process: int = Field(
+        50, ge=1, description="Tasks one solve process runs before a fresh one replaces it.")
     max_attempts: int = Field(3, ge=1, description="A task whose lease expires this often fails as worker_lost.")
     shutdown_finish_s: float = Field(
         10.0, ge=0, description="On SIGTERM, a solve whose ETA is shorter is finished; longer ones are handed back.")

@@ -104,6 +104,10 @@ class EventLog:
             if batches:
                 self._arrived.set()
 
+    def arrival(self, envelope: Envelope) -> int:
+        """Return the position of `envelope` in arrival order."""
+        return next(index for index, (seen, _, _) in enumerate(self.events) if seen.event_id == envelope.event_id)
+
     def of(self, task_id, event_type: str | None = None) -> list[Envelope]:
         task_id = uuid.UUID(str(task_id))
         return [envelope for envelope, _, _ in self.events

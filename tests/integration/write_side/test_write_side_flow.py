@@ -79,12 +79,12 @@ async def test_submit_start_progress_complete(command_client: httpx.AsyncClient,
     assert body["task_url"] == f"/query/v1/tasks/{body['task_id']}"
     assert parse_consistency_token(body["consistency_token"])[0] == "task-events"
 
-    done = await stack_log.wait_for(body["task_id"], "TaskCompleted", timeout=60)
+    done = await stack_log.wait_for(body["task_id"], "TaskCompleted", timeout=180)
     assert np.allclose(done.payload["solution"]["values"], np.linalg.solve([[4, 1], [1, 3]], [1, 2]))
 
     task_id = generated.json()["task_id"]
-    started = await stack_log.wait_for(task_id, "TaskStarted", timeout=60)
-    completed = await stack_log.wait_for(task_id, "TaskCompleted", timeout=120)
+    started = await stack_log.wait_for(task_id, "TaskStarted", timeout=180)
+    completed = await stack_log.wait_for(task_id, "TaskCompleted", timeout=180)
     progress = stack_log.of(task_id, "TaskProgressed")
     summary = completed.payload["summary"]
     assert started.payload["worker"]
@@ -116,7 +116,7 @@ async def test_large_input_goes_to_blob_store(command_client: httpx.AsyncClient,
     submitted = await stack_log.wait_for(task_id, "TaskSubmitted", timeout=10)
     assert submitted.payload["input"]["kind"] == "blob"
     assert submitted.payload["input"]["a"]["format"] == "npy"
-    completed = await stack_log.wait_for(task_id, "TaskCompleted", timeout=60)
+    completed = await stack_log.wait_for(task_id, "TaskCompleted", timeout=180)
     assert np.allclose(completed.payload["solution"]["values"], np.linalg.solve(a, b))
 
 
@@ -134,7 +134,7 @@ async def test_same_idempotency_key_returns_same_task(command_client: httpx.Asyn
     assert different.status_code == 422
     assert different.json()["code"] == "idempotency_key_reused"
     task_id = first.json()["task_id"]
-    await stack_log.wait_for(task_id, "TaskCompleted", timeout=60)
+    await stack_log.wait_for(task_id, "TaskCompleted", timeout=180)
     assert len(stack_log.of(task_id, "TaskSubmitted")) == 1
 
 
@@ -142,7 +142,7 @@ async def test_cancel_of_finished_task_is_noop(command_client: httpx.AsyncClient
                                                stack):
     submitted = await command_client.post("/command/v1/tasks", json={"a": [[1, 0], [0, 1]], "b": [1, 1]})
     task_id = submitted.json()["task_id"]
-    await stack_log.wait_for(task_id, "TaskCompleted", timeout=60)
+    await stack_log.wait_for(task_id, "TaskCompleted", timeout=180)
     await _wait_for_read_model(stack.database_url, task_id, "completed")
 
     response = await command_client.post(f"/command/v1/tasks/{task_id}/cancel")
