@@ -71,19 +71,21 @@ def test_cli_submit_watch_cancel(stack, tmp_path):
     assert task["progress"] < 1.0
 
 
-def test_cli_download_formats(stack, tmp_path):
+# hilbert:6 travels inline in TaskCompleted; poisson2d:80 (6400 unknowns) goes to the blob store.
+@pytest.mark.parametrize(("generator", "length"), [("hilbert:6", 6), ("poisson2d:80", 6400)])
+def test_cli_download_result(stack, tmp_path, generator, length):
     environment = cli_environment(stack, tmp_path)
     email = f"cli-{uuid.uuid4().hex[:12]}@example.org"
     run_cli(environment, "register", email, "--password-stdin", stdin="a long enough password\n")
 
-    solved = run_cli(environment, "submit", "--generate", "hilbert:6", "--watch")
+    solved = run_cli(environment, "submit", "--generate", generator, "--watch")
     task_id = solved.stdout.split()[2]
     downloaded = run_cli(environment, "download", task_id, "--format", "csv", "-o", str(tmp_path / "x.csv"))
 
     assert solved.returncode == 0, solved.stderr
     assert "completed" in solved.stdout
     assert downloaded.returncode == 0, downloaded.stderr
-    assert len((tmp_path / "x.csv").read_text().split()) == 6
+    assert len((tmp_path / "x.csv").read_text().split()) == length
 
 
 def test_cli_without_login_explains(stack, tmp_path):
