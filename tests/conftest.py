@@ -80,3 +80,8 @@ async def nginx_client(stack: StackEndpoints):
     """An HTTP/1.1 client to nginx over verified TLS."""
     async with httpx.AsyncClient(base_url=stack.nginx_https, verify=tls_context(stack), timeout=30) as client:
         yield client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run tests marked `disruptive` last, so that a broker restart cannot disturb the others."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
