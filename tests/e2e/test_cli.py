@@ -1,4 +1,4 @@
-"""The command-line client against the real stack: sign up, submit a dense n = 3000 problem, cancel it mid-solve."""
+"""The command-line client against the real stack: sign up, submit a large dense problem, cancel it mid-solve."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def test_cli_submit_watch_cancel(stack, tmp_path):
     assert registered.returncode == 0, registered.stderr
     assert (tmp_path / "credentials.json").stat().st_mode & 0o777 == 0o600
 
-    submitted = run_cli(environment, "submit", "--generate", "random_dense:3000:11")
+    # n = 6000 rather than 3000: on an idle two-core machine an n = 3000 LU finishes in about a
+    # second, before a freshly started CLI process can send the cancel.
+    submitted = run_cli(environment, "submit", "--generate", "random_dense:6000:11")
     assert submitted.returncode == 0, submitted.stderr
     task_id = submitted.stdout.split()[2]
     watcher = subprocess.Popen([sys.executable, "-m", "cli", "watch", task_id], cwd=REPO_ROOT, env=environment,
