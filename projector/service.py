@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 PROJECTOR_LOCK_KEY = 7_274_003
 
 LAG = Gauge("projector_lag_events", "Records between the projector's stored position and the log end.", ["topic"])
+TASKS_BY_STATE = Gauge("tasks_by_state", "Tasks in the read model, by status.", ["status"])
+TASK_STATES = ("queued", "running", "completed", "failed", "cancelled")
 RECORDS = Counter("projector_records_total", "Records the projector handled, by outcome.", ["outcome"])
 BATCH_SECONDS = Histogram("projector_batch_seconds", "Time to apply one batch in PostgreSQL.",
                           buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
@@ -205,6 +207,20 @@ async def track_lag(settings: ProjectorSettings, writer: BatchWriter, state: dic
         await consumer.stop()
 
 
+async def track_task_states(engine: AsyncEngine, poll_s: float) -> None:
+    """Update the tasks-by-state gauge from the read model until cancelled."""
+    query = text("SELECT status, count(*) FROM tasks GROUP BY status")
+    while True:
+        try:
+            async with engine.connect() as connection:
+                counts = dict((await connection.execute(query)).all())
+            for status in TASK_STATES:
+                TASKS_BY_STATE.labels(status).set(counts.get(status, 0))
+        except (DBAPIError, OperationalError, InterfaceError, OSError) as error:
+            log.warning("cannot count tasks by state: %s", error)
+        await asyncio.sleep(poll_s)
+
+
 def _partitions(consumer, topic: str) -> list:
     from aiokafka import TopicPartition
 
@@ -223,6 +239,7 @@ async def run(settings: ProjectorSettings) -> None:
         failure: asyncio.Future = asyncio.get_running_loop().create_future()
         app = create_faust_app(settings, writer, failure)
         lag = asyncio.create_task(track_lag(settings, writer, state), name="projector-lag")
+        states = asyncio.create_task(track_task_states(engine, settings.projector_lag_poll_s), name="task-states")
         try:
             await app.start()
             log.info("projector consuming %s and %s from stored positions %s", settings.topic_task_events,
@@ -234,7 +251,8 @@ async def run(settings: ProjectorSettings) -> None:
         finally:
             state["ready"] = False
             lag.cancel()
-            await asyncio.gather(lag, return_exceptions=True)
+            states.cancel()
+            await asyncio.gather(lag, states, return_exceptions=True)
             await _stop_app(app, settings.projector_stop_timeout_s)
             await lock.close()
         if failure.done():

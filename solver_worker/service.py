@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 OUTCOMES = Counter("solver_worker_outcomes_total", "Tasks this worker finished, by outcome.", ["outcome"])
 CLAIMS = Counter("solver_worker_claims_total", "Claims this worker made, by result.", ["result"])
 OPEN_TASKS = Gauge("solver_worker_open_tasks", "Queued or running tasks in this worker's view.")
+CONSUMER_LAG = Gauge("solver_worker_consumer_lag", "Records of task-events this worker has not read yet.")
 DEAD_LETTERS = Counter("solver_worker_dead_letters_total", "Undecodable records sent to the dead-letter topic.")
 
 
@@ -169,6 +170,17 @@ class Worker:
             if batches:
                 OPEN_TASKS.set(len(self.book.open))
                 self.changed.set()
+            await self._update_lag()
+
+    async def _update_lag(self) -> None:
+        """Set the lag gauge from the highwater marks of the last fetch and the read positions."""
+        lag = 0
+        for tp in self.event_partitions:
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue
+            lag += max(0, highwater - await self.consumer.position(tp))
+        CONSUMER_LAG.set(lag)
 
     async def _apply(self, tp: TopicPartition, record) -> None:
         is_events = tp.topic == self.settings.topic_task_events

@@ -243,3 +243,14 @@ def _alembic_upgrade(database_url: str) -> None:
     from common.db import alembic_config
 
     command.upgrade(alembic_config(database_url), "head")
+
+
+async def test_consumers_expose_lag_and_task_states(stack: StackEndpoints):
+    async with httpx.AsyncClient(timeout=5) as client:
+        worker = (await client.get(f"{stack.worker_health(1)}/metrics")).text
+        projector = (await client.get(f"{stack.projector_health}/metrics")).text
+
+    assert "solver_worker_consumer_lag " in worker
+    assert 'projector_lag_events{topic="task-events"}' in projector
+    for status in ("queued", "running", "completed", "failed", "cancelled"):
+        assert f'tasks_by_state{{status="{status}"}}' in projector
