@@ -71,7 +71,7 @@ async def broker_answers(settings: ServiceSettings) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only test whether the broker answers")
+    parser.add_argument("--check", action="store_true", help="only test whether the broker responds")
     args = parser.parse_args()
     settings = ServiceSettings(instance_id="topics")
     configure_logging(settings.instance_id, "WARNING" if args.check else settings.log_level)
