@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 log = logging.getLogger("infra.make_cert")
 
-VALIDITY_DAYS = 825  # the maximum validity that Apple platforms accept for a TLS server certificate
+VALIDITY_DAYS = 825  # about 27 months: long enough that a development certificate rarely expires
 
 
 def make_certificate(directory: Path, hostnames: list[str]) -> bool:
