@@ -80,16 +80,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class UsageError(Exception):
+    """Raised for command-line arguments that are wrong before any request is sent."""
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     verify = ssl.create_default_context(cafile=arguments.cacert) if arguments.cacert else True
     try:
         return HANDLERS[arguments.command](arguments, verify)
-    except ApiError as error:
+    except (ApiError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        print(f"error: {error.filename}: {error.strerror}; check the path", file=sys.stderr)
+        return 1
     except httpx.HTTPError as error:
-        print(f"error: cannot reach {arguments.url}: {error}", file=sys.stderr)
+        hint = ""
+        if "CERTIFICATE_VERIFY_FAILED" in str(error):
+            hint = "; pass the stack's certificate with --cacert or SCT_CACERT (.stack/tls/server.crt)"
+        print(f"error: cannot reach {arguments.url}: {error}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -135,7 +145,7 @@ def cmd_me(arguments, verify) -> int:
 def parse_generator(value: str) -> dict:
     parts = value.split(":")
     if len(parts) not in (2, 3) or parts[0] not in GENERATOR_KINDS or not all(p.isdigit() for p in parts[1:]):
-        raise ApiError(400, f"--generate {value!r} is invalid: use KIND:N or KIND:N:SEED, with KIND one of "
+        raise UsageError(f"--generate {value!r} is invalid: use KIND:N or KIND:N:SEED, with KIND one of "
                             f"{', '.join(GENERATOR_KINDS)}, for example random_dense:3000:7")
     return {"kind": parts[0], "n": int(parts[1]), "seed": int(parts[2]) if len(parts) == 3 else 0}
 
@@ -151,7 +161,7 @@ def cmd_submit(arguments, verify) -> int:
     elif arguments.a and arguments.b:
         accepted = command.submit_files(arguments.a, arguments.b, {"method": arguments.method, **options}, key)
     else:
-        raise ApiError(400, "nothing to submit: pass A and --b B as files, or --generate KIND:N[:SEED]")
+        raise UsageError("nothing to submit: pass A and --b B as files, or --generate KIND:N[:SEED]")
     task = query.task(accepted["task_id"], accepted["consistency_token"])
     print(f"submitted task {task['task_id']} ({task['rows']} x {task['cols']}, method {task['method_requested']})")
     if arguments.watch:

@@ -132,5 +132,5 @@ async def _record_failure(engine: AsyncEngine, settings: CommandApiSettings, use
 def _throttled(remaining: timedelta) -> LoginThrottledError:
     seconds = max(1, int(remaining.total_seconds() + 0.999))
     return LoginThrottledError(
-        f"too many failed logins for this account; try again in {seconds} s or reset the password",
+        f"too many failed logins for this account; try again in {seconds} s with the correct password",
         headers={"Retry-After": str(seconds)}, extra={"retry_after_s": seconds})

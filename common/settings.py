@@ -2,11 +2,15 @@
 
 Each service subclasses `ServiceSettings` in its own `settings.py`; nothing else
 reads `os.environ`. Every field is listed with its default in `.env.example`.
+Values come from the environment first, then from the checkout's `.env` (so
+that `python -m projector verify` run by hand talks to the same stack as
+`bin/stack`), then from the defaults here.
 """
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from functools import cached_property
 from typing import Literal
 
@@ -14,12 +18,13 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EXAMPLE_JWT_SECRET = "change-me-development-only-secret"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServiceSettings(BaseSettings):
     """Settings every service reads: identity, logging, broker, topics, database, auth."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_file=REPO_ROOT / ".env", extra="ignore", frozen=True)
 
     environment: Literal["development", "production"] = "development"
     instance_id: str = Field(default_factory=socket.gethostname,

@@ -127,21 +127,26 @@ def store_solution(x: np.ndarray, store: BlobStore, inline_max_values: int) -> I
     return BlobRef(sha256=stored.sha256, size=stored.size, format="npy")
 
 
+def _with_advice(message: str, advice: str) -> str:
+    """Append `advice` unless the solver's message already says which method to use."""
+    return message if "method" in message else f"{message}; {advice}"
+
+
 def describe_failure(error: Exception) -> tuple[str, str, dict]:
     """Return (code, message a user can act on, details) for an error of the solve."""
     if isinstance(error, ProblemTooLargeError):
         return "problem_too_large", error.message, error.to_dict()
     if isinstance(error, NotPositiveDefiniteError):
-        return ("not_positive_definite", f"{error.message}; use method 'lu' or 'auto' for a matrix that is not "
-                "symmetric positive definite", error.to_dict())
+        return ("not_positive_definite", _with_advice(error.message, "use method 'lu' or 'auto' for a matrix that "
+                "is not symmetric positive definite"), error.to_dict())
     if isinstance(error, InputError):
         return "invalid_input", error.message, error.to_dict()
     if isinstance(error, SingularMatrixError):
-        return ("singular_matrix", f"{error.message}; check A for dependent rows or columns, or use method "
-                "'lstsq' for a least-squares solution", {"pivot": error.pivot, "rcond": error.rcond})
+        return ("singular_matrix", _with_advice(error.message, "check A for dependent rows or columns, or use "
+                "method 'lstsq' for a least-squares solution"), {"pivot": error.pivot, "rcond": error.rcond})
     if isinstance(error, ConvergenceError):
-        return ("not_converged", f"{error.message}; raise max_iter, loosen tol, add a preconditioner or use a "
-                "direct method", {"iterations": error.iterations, "residual": error.residual, "tol": error.tol})
+        return ("not_converged", _with_advice(error.message, "raise max_iter, loosen tol, add a preconditioner or "
+                "use a direct method"), {"iterations": error.iterations, "residual": error.residual, "tol": error.tol})
     if isinstance(error, MemoryError):
         return ("out_of_memory", "the worker ran out of memory for this problem; submit a smaller system or a "
                 "sparse format", {})

@@ -127,10 +127,12 @@ def _json_to_array(document: list, *, name: str) -> np.ndarray:
     if not finite.all():
         position = tuple(int(i) for i in np.argwhere(~finite)[0])
         index = "".join(f"[{i}]" for i in position)
-        raise InputError(
-            f"{name}{index}: value overflows float64 (the largest magnitude is about 1.8e308); rescale the system",
-            field=name,
-        )
+        if np.isnan(array[position]):
+            problem = "is NaN; every entry must be a finite number"
+        else:
+            problem = ("is infinite or overflows float64 (the largest magnitude is about 1.8e308); "
+                       "use finite values or rescale the system")
+        raise InputError(f"{name}{index} {problem}", field=name, value=str(array[position]))
     return array
 
 

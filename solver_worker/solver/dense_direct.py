@@ -86,7 +86,7 @@ def _factor_cholesky(a, reporter, block_size) -> tuple[dense.DenseFactorization,
     if asymmetry is not None:
         i, j = asymmetry
         raise NotPositiveDefiniteError(
-            f"Cholesky needs a symmetric matrix, but A[{i}, {j}] = {a[i, j]!r} and A[{j}, {i}] = {a[j, i]!r}; "
+            f"Cholesky needs a symmetric matrix, but A[{i}, {j}] = {float(a[i, j])!r} and A[{j}, {i}] = {float(a[j, i])!r}; "
             "use method='lu'",
             value=f"({i}, {j})",
             field="A",

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from cli.__main__ import build_parser, parse_generator
-from cli.client import ApiError, parse_sse
+from cli.__main__ import UsageError, build_parser, parse_generator
+from cli.client import parse_sse
 from cli.progress import ProgressBar, format_eta, render_bar
 
 
@@ -49,7 +49,7 @@ def test_parse_generator_spec():
 
 @pytest.mark.parametrize("value", ["random_dense", "nonsense:3", "hilbert:x", "hilbert:3:4:5"])
 def test_parse_generator_rejects(value):
-    with pytest.raises(ApiError, match="KIND:N"):
+    with pytest.raises(UsageError, match="KIND:N"):
         parse_generator(value)
 
 

@@ -58,7 +58,8 @@ BAD_INPUT_CASES: list[tuple[str, str, bytes, str]] = [
     ("json trailing comma", "json", b"[[1, 2,], [3, 4]]", "invalid JSON"),
     ("json empty list", "json", b"[]", "is empty"),
     ("json object", "json", b'{"a": 1}', "expected a JSON list, got dict"),
-    ("json overflow", "json", b"[[1, 1e999], [3, 4]]", "A[0][1]: value overflows float64"),
+    ("json overflow", "json", b"[[1, 1e999], [3, 4]]", "A[0][1] is infinite or overflows float64"),
+    ("json NaN", "json", b"[[1, NaN], [3, 4]]", "non-finite value NaN is not allowed"),
     ("json vector for matrix", "json", b"[1, 2, 3]", "a matrix is expected"),
     # Matrix Market
     ("mtx missing banner", "mtx", b"2 2 1\n1 1 1.0\n", "expected the banner"),

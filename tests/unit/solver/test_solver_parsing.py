@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -198,3 +199,10 @@ def test_parse_roundtrip_is_exact(matrix):
     assert np.array_equal(parse_matrix(json_text, "json"), matrix)
     assert np.array_equal(parse_matrix(mtx_text, "mtx").toarray(), matrix)
     assert np.array_equal(parse_matrix(buffer.getvalue(), "npy"), matrix)
+
+
+@pytest.mark.parametrize(("value", "message"), [(float("nan"), "A[0][1] is NaN"),
+                                                (float("inf"), "A[0][1] is infinite or overflows")])
+def test_parse_decoded_json_names_non_finite(value, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_matrix([[1.0, value], [3.0, 4.0]], "json")
