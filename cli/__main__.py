@@ -235,14 +235,20 @@ def cmd_show(arguments, verify) -> int:
 
 def cmd_list(arguments, verify) -> int:
     _, query = clients(arguments, verify)
-    print(f"{'task id':36}  {'status':9}  {'method':8}  {'size':>13}  {'progress':>8}  submitted")
-    for count, task in enumerate(query.tasks(status=arguments.status, method=arguments.method,
-                                             submitted_after=arguments.since, limit=min(arguments.limit, 200))):
+    tasks = query.tasks(status=arguments.status, method=arguments.method, submitted_after=arguments.since,
+                        limit=min(arguments.limit, 200))
+    header_printed = False
+    for count, task in enumerate(tasks):
         if count >= arguments.limit:
             break
+        if not header_printed:  # printed after the first page arrived, so a failed request prints no table
+            print(f"{'task id':36}  {'status':9}  {'method':8}  {'size':>13}  {'progress':>8}  submitted")
+            header_printed = True
         size = f"{task['rows']}x{task['cols']}"
         print(f"{task['task_id']}  {task['status']:9}  {task['method'] or task['method_requested']:8}  {size:>13}  "
               f"{100 * task['progress']:7.1f}%  {task['submitted_at']}")
+    if not header_printed:
+        print("no tasks match")
     return 0
 
 

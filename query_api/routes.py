@@ -78,6 +78,9 @@ async def read_result(task_id: uuid.UUID, user_id: UserIdDep, settings: Settings
     """Download the solution x of a completed task."""
     status, row = await reads.read_result(connection, user_id, task_id)
     if row is None:
+        if status in ("failed", "cancelled"):
+            raise ResultNotReadyError(f"task {task_id} is {status} and has no result; only a completed task has "
+                                      "one, so submit the problem again to get a solution")
         raise ResultNotReadyError(f"task {task_id} is {status}; a result exists only once it has completed")
     await connection.close()  # the blob read below needs no database connection
     x = await _solution_vector(settings, task_id, row)
