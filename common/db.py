@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from common.settings import ServiceSettings
 
@@ -33,10 +33,6 @@ def create_engine(settings: ServiceSettings, **overrides) -> AsyncEngine:
     options = {"pool_size": settings.database_pool_size, "pool_pre_ping": True}
     options.update(overrides)
     return create_async_engine(settings.database_url, **options)
-
-
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def alembic_config(database_url: str) -> Config:

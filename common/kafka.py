@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaConnectionError
 
 from common.settings import ServiceSettings
 
@@ -69,18 +67,3 @@ async def start_with_retry(client, what: str, *, attempts: int = 60, delay_s: fl
             log.warning("%s cannot reach Kafka (attempt %d of %d): %s; retrying in %.1f s",
                         what, attempt, attempts, error, delay_s)
             await asyncio.sleep(delay_s)
-
-
-async def end_offsets(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> dict:
-    """Return the log-end offset of every partition of `topics`."""
-    partitions = []
-    for topic in topics:
-        for partition in consumer.partitions_for_topic(topic) or ():
-            partitions.append(TopicPartition(topic, partition))
-    if not partitions:
-        return {}
-    try:
-        return await consumer.end_offsets(partitions)
-    except KafkaError as error:
-        log.warning("cannot read end offsets of %s: %s", ",".join(topics), error)
-        return {}

@@ -8,6 +8,7 @@ that needs it and finds it down fails with the command to run; it never skips.
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,7 @@ def endpoints() -> StackEndpoints:
 
 @pytest.fixture(scope="session")
 def stack(endpoints: StackEndpoints) -> StackEndpoints:
-    """The running stack; fails (never skips) when nginx does not answer over TLS."""
+    """Return the running stack; fail (never skip) when nginx does not respond over TLS."""
     if not endpoints.tls_cert.exists():
         pytest.fail(f"no TLS certificate at {endpoints.tls_cert}: start the stack with `bin/stack up`")
     try:
@@ -67,6 +68,13 @@ def stack(endpoints: StackEndpoints) -> StackEndpoints:
     except httpx.HTTPError as error:
         pytest.fail(f"the local stack does not answer at {endpoints.nginx_https} ({error}): run `bin/stack up`")
     return endpoints
+
+
+def free_port() -> int:
+    """Return a loopback port that no process listens on now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def tls_context(endpoints: StackEndpoints) -> ssl.SSLContext:

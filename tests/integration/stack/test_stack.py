@@ -11,6 +11,7 @@ from collections import Counter
 import httpx
 import pytest
 from aiokafka.admin import NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -18,7 +19,7 @@ from common.db import head_revision
 from common.kafka import create_admin, create_consumer, create_producer
 from common.settings import ServiceSettings
 from schemas.events import Producer, WorkerHeartbeat, decode, encode, make_event
-from tests.conftest import REPO_ROOT, StackEndpoints, tls_context
+from tests.conftest import REPO_ROOT, StackEndpoints, free_port, tls_context
 
 pytestmark = pytest.mark.stack
 
@@ -61,8 +62,6 @@ async def test_topics_have_configured_partitions_and_retention(stack: StackEndpo
     try:
         described = {topic["topic"]: topic for topic in await admin.describe_topics(
             [settings.topic_task_events, settings.topic_task_progress])}
-        from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-
         responses = await admin.describe_configs([
             ConfigResource(ConfigResourceType.TOPIC, settings.topic_task_events),
             ConfigResource(ConfigResourceType.TOPIC, settings.topic_task_progress),
@@ -111,7 +110,7 @@ async def test_instance_without_run_migrations_waits_for_schema(stack: StackEndp
     admin_engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with admin_engine.connect() as connection:
         await connection.execute(text(f'CREATE DATABASE "{database}"'))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "RUN_MIGRATIONS": "false",
            "INSTANCE_ID": "command_api-waiting"}
     log_path = tmp_path / "command_api.log"
@@ -202,14 +201,6 @@ async def test_tls_rejects_untrusted_client_view(stack: StackEndpoints):
             await client.get(f"{stack.nginx_https}/command/healthz")
     async with httpx.AsyncClient(timeout=5, verify=tls_context(stack)) as client:
         assert (await client.get(f"{stack.nginx_https}/command/healthz")).status_code == 200
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def _wait_for_health(url: str, accept, timeout_s: float = 45) -> httpx.Response:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,17 +27,11 @@ from aiokafka.admin import NewTopic
 from common.kafka import create_admin, create_consumer, create_producer
 from common.settings import ServiceSettings
 from schemas.events import Envelope, decode_typed
-from tests.conftest import REPO_ROOT, StackEndpoints
+from tests.conftest import REPO_ROOT, StackEndpoints, free_port
 
 LOG_DIR = REPO_ROOT / ".stack" / "logs"
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# A port nobody listens on yet, so that two test runs on one machine cannot collide.
-ISOLATED_API_PORT = int(os.environ.get("WRITE_SIDE_TEST_API_PORT") or _free_port())
+# A port that is free now, so that two test runs on one machine cannot collide.
+ISOLATED_API_PORT = int(os.environ.get("WRITE_SIDE_TEST_API_PORT") or free_port())
 TEST_WORKER_BASE = 10  # worker numbers 10.. serve health on WORKER_HEALTH_PORT_BASE + number
 PASSWORD = "correct horse 42"
 
