@@ -1,6 +1,6 @@
 """JWT tokens: issued by the command API, verified by every API.
 
-Three kinds, told apart by the `typ` claim so that one can never stand in for
+Three kinds, distinguished by the `typ` claim so that one can never stand in for
 another: `access` (short-lived, sent as a Bearer header), `refresh` (long-lived,
 only accepted by the refresh endpoint) and `stream` (about a minute, bound to
 one task, for EventSource and WebSocket URLs, which cannot carry headers).

@@ -1,6 +1,6 @@
 """Pieces every FastAPI service shares: instance header, request ids, latency metrics, health.
 
-Every response carries `X-Instance` (which process answered, so tests and
+Every response carries `X-Instance` (which process responded, so tests and
 operators can see nginx balancing) and `X-Request-ID` (taken from nginx's
 header or generated), and every request is timed into a Prometheus histogram.
 """

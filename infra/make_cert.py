@@ -2,7 +2,7 @@
 
 `python -m infra.make_cert DIR [HOSTNAME ...]` writes DIR/server.crt and
 DIR/server.key (mode 0600) unless both are already there, so restarts keep the
-certificate a browser was told to trust. The local stack and the compose
+certificate that a browser already trusts. The local stack and the compose
 one-shot job both run it.
 """
 

@@ -1,7 +1,7 @@
 """Create the Kafka topics with partitions and retention from settings, idempotently.
 
 `python -m infra.topics` creates missing topics and aligns the retention of
-existing ones; `--check` only tests that the broker answers (exit 0) or not
+existing ones; `--check` only tests whether the broker responds (exit 0) or not
 (exit 1). Nothing relies on the broker auto-creating topics.
 """
 

@@ -45,7 +45,7 @@ class InlineMatrix(Frozen):
 
 
 class ProblemInput(Frozen):
-    """Where the worker finds A and b: inline, in the blob store, or generated."""
+    """Location of A and b for the worker: inline, in the blob store, or generated."""
 
     kind: Literal["inline", "blob", "generated"]
     a: InlineMatrix | BlobRef | None = None

@@ -128,7 +128,7 @@ def store_solution(x: np.ndarray, store: BlobStore, inline_max_values: int) -> I
 
 
 def _with_advice(message: str, advice: str) -> str:
-    """Append `advice` unless the solver's message already says which method to use."""
+    """Append `advice` unless the solver's message already names a method to use."""
     return message if "method" in message else f"{message}; {advice}"
 
 

@@ -44,7 +44,12 @@ class _Header:
 
     @property
     def values_per_line(self) -> int:
-        return 1 if self.format == "array" else (2 if self.field == "pattern" else 3)
+        """Return the tokens on one data line: a value, or row and column with a value unless pattern."""
+        if self.format == "array":
+            return 1
+        if self.field == "pattern":
+            return 2
+        return 3
 
 
 def parse_matrix_market(data: bytes | str, *, name: str, limits: Limits) -> np.ndarray | scipy.sparse.csr_array:

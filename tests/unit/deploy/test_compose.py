@@ -1,8 +1,9 @@
 """docker-compose.yml stays in step with the local stack and the services' settings.
 
-No Docker engine runs where these tests run, so they check the file itself:
-it parses, every build and command exists, every variable it sets is read by
-the service's settings, and nginx and the commands are the local stack's own.
+No Docker engine runs where these tests run, so they check the file itself.
+It must parse, and every build and command must exist. Every variable it sets
+must be read by the service's settings. nginx and the commands must be the
+local stack's own.
 """
 
 from __future__ import annotations
