@@ -66,7 +66,7 @@ def stack(endpoints: StackEndpoints) -> StackEndpoints:
     try:
         httpx.get(f"{endpoints.nginx_https}/command/healthz", verify=tls_context(endpoints), timeout=5)
     except httpx.HTTPError as error:
-        pytest.fail(f"the local stack does not answer at {endpoints.nginx_https} ({error}): run `bin/stack up`")
+        pytest.fail(f"the local stack does not respond at {endpoints.nginx_https} ({error}): run `bin/stack up`")
     return endpoints
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from schemas.events import TaskCancelled
 from tests.integration.read_side.factories import (
     EventLog, completed, progressed, small_problem, wait_for_projection,
 )
@@ -84,6 +85,20 @@ async def test_result_of_running_task_is_409(query_client, producer, settings, e
 
     assert response.status_code == 409
     assert response.json()["code"] == "result_not_ready"
+
+
+async def test_result_of_cancelled_task_explains(query_client, producer, settings, engine, user):
+    log = EventLog(producer, settings, user.user_id)
+    await log.submit_and_claim()
+    await wait_for_projection(engine, await log.send(TaskCancelled(reason="requested by the owner",
+                                                                   while_running=True)))
+
+    response = await query_client.get(f"/v1/tasks/{log.task_id}/result", headers=user.headers)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "result_not_ready"
+    assert "is cancelled and has no result" in response.json()["detail"]
+    assert "submit the problem again" in response.json()["detail"]
 
 
 async def test_history_lists_events_in_log_order(query_client, producer, settings, engine, user):
