@@ -6,6 +6,11 @@ or SuperLU call does not return, and the memory of one solve is freed when
 the child exits.
 Messages to the parent are tuples: ("progress", dict), ("completed", summary,
 solution), ("failed", code, message, details), ("cancelled", elapsed_s).
+
+A batch of small jobs arrives as ("batch", [job, ...]) and is answered with one
+("batch", [outcome, ...]) message: each job is solved in turn and reports no
+progress, so a 50 x 50 solve costs one pipe round trip per batch rather than
+several per task.
 """
 
 from __future__ import annotations
@@ -39,11 +44,17 @@ def serve(connection: Connection, cancel_event, blas_threads: int) -> None:
     from common.log import configure_logging
 
     _die_with_parent()
+    connection.send(("ready",))  # NumPy and SciPy are imported by now
     configured = False
     while (job := connection.recv()) is not None:
+        batch = job[1] if isinstance(job, tuple) and job[0] == "batch" else None
         if not configured:
-            configure_logging(job["instance_id"], job["log_level"])
+            first = batch[0] if batch else job
+            configure_logging(first["instance_id"], first["log_level"])
             configured = True
+        if batch is not None:
+            connection.send(("batch", run_batch(batch, CancelToken(cancel_event))))
+            continue
         context = {"task_id": job["task_id"], "attempt": job["attempt"]}
         log.info("solve started with %d BLAS threads", blas_threads, extra=context)
         with threadpool_limits(limits=blas_threads):
@@ -51,6 +62,22 @@ def serve(connection: Connection, cancel_event, blas_threads: int) -> None:
                               lambda report: connection.send(("progress", _progress(report))))
         connection.send(message)
     connection.close()
+
+
+def run_batch(jobs: list[dict], cancel: CancelToken) -> list[tuple]:
+    """Run small jobs one after another on one BLAS thread and return their outcomes.
+
+    One thread, because a small solve finishes sooner than a second BLAS thread starts helping.
+    """
+    started = time.perf_counter()
+    results = []
+    with threadpool_limits(limits=1):
+        for job in jobs:
+            outcome = run_job(job, cancel, None)
+            results.append(outcome)
+            log.debug("batch job ended: %s", outcome[0], extra={"task_id": job["task_id"], "attempt": job["attempt"]})
+    log.info("solved a batch of %d small tasks in %.1f ms", len(jobs), (time.perf_counter() - started) * 1000)
+    return results
 
 
 def _die_with_parent() -> None:

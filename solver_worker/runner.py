@@ -33,6 +33,7 @@ class SolveProcess:
         self.max_jobs = max_jobs
         self.jobs_started = 0
         self.killed = False
+        self.ready = False
         self.cancel_requested_at: float | None = None
 
     @property
@@ -50,6 +51,16 @@ class SolveProcess:
         self.jobs_started += 1
         self._parent.send(job)
 
+    def start_batch(self, jobs: list[dict]) -> None:
+        """Send small jobs that the child runs in turn; `messages()` then yields one ("batch", results) message.
+
+        A batch counts as one job towards `max_jobs`, because small solves leave little memory behind.
+        """
+        self._cancel.clear()
+        self.cancel_requested_at = None
+        self.jobs_started += 1
+        self._parent.send(("batch", jobs))
+
     def cancel(self) -> None:
         """Ask the solve to stop at its next check (within milliseconds for the blocked and iterative solvers)."""
         if self.cancel_requested_at is None:
@@ -61,14 +72,32 @@ class SolveProcess:
         if self._process.is_alive():
             self._process.kill()
 
+    async def wait_ready(self, timeout_s: float = 60.0) -> bool:
+        """Wait until the child has imported its libraries; return False if it died or timed out first."""
+        deadline = time.monotonic() + timeout_s
+        while not self.ready and time.monotonic() < deadline and self._process.is_alive():
+            if await asyncio.to_thread(self._parent.poll, 0.05):
+                self._receive()
+        return self.ready
+
+    def _receive(self):
+        """Return the next message of the child that is not its ("ready",) message, or None after that one."""
+        message = self._parent.recv()
+        if message[0] == "ready":
+            self.ready = True
+            return None
+        return message
+
     async def messages(self, poll_s: float = 0.05):
         """Yield messages until the outcome; yield ("died", exitcode) if the process ends without one."""
         while True:
             if await asyncio.to_thread(self._parent.poll, poll_s):
                 try:
-                    message = self._parent.recv()
+                    message = self._receive()
                 except (EOFError, OSError):
                     break  # the child closed its end: it exited or was killed
+                if message is None:
+                    continue
                 yield message
                 if message[0] != "progress":
                     return

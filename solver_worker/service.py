@@ -26,6 +26,16 @@ Duplicate requeues are harmless: only the first one for an attempt counts.
 A worker whose running attempt was requeued stops its solve and reports
 nothing, so a superseded attempt never produces a result.
 
+Small tasks (a dense A of at most `batch_max_entries` entries) are claimed
+in batches of up to `batch_max_tasks` with one round trip and solved one
+after another in one message to the child (`solver_worker.batching`). While a
+batch is being solved, the worker claims the next one, and it does not wait
+for the outcome events of a batch to be acknowledged before it goes on: a
+background delivery waits for them. A batch is neither cancelled nor
+heartbeated, and its tasks send no TaskProgressed, because it ends within a
+small part of a second and TaskCompleted carries the figures. A cancel that
+arrives for a task in a batch finds it finished.
+
 The solve runs in a spawned child (`SolveProcess`), so the event loop keeps
 reading, heartbeating and reacting to cancels while BLAS works. A cancel sets
 the child's cancel event and kills it after `cancel_grace_s` if it has not
@@ -44,19 +54,21 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from common.kafka import create_consumer, create_producer, start_with_retry
 from common.service import run_service
 from schemas.events import (
-    Envelope, Payload, Producer, SolutionSummary, TaskCancelled, TaskCompleted, TaskFailed,
-    TaskProgressed, TaskRequeued, TaskStarted, UnknownEventError, WorkerHeartbeat, decode_typed, encode,
+    EVENT_TYPE_HEADER, Envelope, Payload, Producer, SolutionSummary, TaskCancelled, TaskCompleted, TaskFailed,
+    TaskProgressed, TaskRequeued, TaskStarted, UnknownEventError, WorkerHeartbeat, decode, decode_typed, encode,
     make_event, topic_for,
 )
+from solver_worker.batching import pick_claims, preferred_partition
 from solver_worker.runner import SolveProcess
 from solver_worker.settings import SolverWorkerSettings
-from solver_worker.taskbook import OpenTask, TaskBook
+from solver_worker.taskbook import PAYLOAD_NOT_READ, OpenTask, TaskBook
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,7 @@ CLAIMS = Counter("solver_worker_claims_total", "Claims this worker made, by resu
 OPEN_TASKS = Gauge("solver_worker_open_tasks", "Queued or running tasks in this worker's view.")
 CONSUMER_LAG = Gauge("solver_worker_consumer_lag", "Records of task-events this worker has not read yet.")
 DEAD_LETTERS = Counter("solver_worker_dead_letters_total", "Undecodable records sent to the dead-letter topic.")
+BATCH_SIZE = Gauge("solver_worker_last_batch_tasks", "Small tasks in the batch this worker claimed last.")
 
 
 @dataclass
@@ -90,15 +103,18 @@ class Worker:
         self.producer_id = Producer(service="solver_worker", instance=settings.instance_id)
         # Leases read at start are extended by one lease time, so a live owner gets to heartbeat first.
         self.book = TaskBook(lease_floor=datetime.now(UTC) + timedelta(seconds=settings.lease_s))
-        self.changed = asyncio.Event()
+        self._changed: asyncio.Future | None = None  # done when the reader has applied new records
         self.ready = False
         self.running: Running | None = None
+        self.batch: list[tuple[OpenTask, int]] = []  # (task, claimed attempt) of the batch being solved
+        self.deliveries: set[asyncio.Task] = set()
         self.warm: SolveProcess | None = None
         self.pending: set[tuple[uuid.UUID, int, str]] = set()
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self.event_partitions: list[TopicPartition] = []
         self.last_commit: dict[int, int] = {}
+        self.preferred_partition = 0
         # Workers stagger their housekeeping so that one of them usually acts before the others notice.
         self.stagger = timedelta(seconds=(settings.worker_number % 8) * 0.25)
 
@@ -113,12 +129,15 @@ class Worker:
         try:
             await self._assign_all_partitions()
             self.warm = self._new_process()
+            if not await self.warm.wait_ready():
+                log.warning("the solve process did not start within 60 s; the first task will wait for it")
             reader = asyncio.create_task(self._read_forever(), name="worker-reader")
             housekeeping = asyncio.create_task(self._housekeep_forever(), name="worker-housekeeping")
             try:
                 await self._catch_up()
                 await self._dispatch_until(stop)
             finally:
+                await asyncio.gather(*self.deliveries, return_exceptions=True)
                 for task in (reader, housekeeping):
                     task.cancel()
                 await asyncio.gather(reader, housekeeping, return_exceptions=True)
@@ -138,6 +157,7 @@ class Worker:
             raise RuntimeError(f"topic {settings.topic_task_events} has no partitions; run `python -m infra.topics`")
         # NOTE: partitions added to the topic later are picked up only after a restart.
         self.event_partitions = [TopicPartition(settings.topic_task_events, p) for p in sorted(events)]
+        self.preferred_partition = preferred_partition(settings.worker_number, settings.solver_workers, len(events))
         progress_partitions = [TopicPartition(settings.topic_task_progress, p) for p in sorted(progress)]
         self.consumer.assign(self.event_partitions + progress_partitions)
         await self.consumer.seek_to_end(*progress_partitions)
@@ -149,8 +169,9 @@ class Worker:
         ends = await self.consumer.end_offsets(self.event_partitions)
         started = time.monotonic()
         behind = {tp: end for tp, end in ends.items() if await self.consumer.position(tp) < end}
-        while any(self.book.positions.get(tp.partition, -1) < end for tp, end in behind.items()):
-            await self._wait_changed(0.5)
+        while not await self._wait_until(
+                lambda: all(self.book.positions.get(tp.partition, -1) >= end for tp, end in behind.items()), 0.5):
+            pass
         self.ready = True
         log.info("view caught up in %.2f s: %d open tasks", time.monotonic() - started, len(self.book.open))
 
@@ -169,7 +190,7 @@ class Worker:
                     await self._apply(tp, record)
             if batches:
                 OPEN_TASKS.set(len(self.book.open))
-                self.changed.set()
+                self._notify_changed()
             await self._update_lag()
 
     async def _update_lag(self) -> None:
@@ -184,8 +205,13 @@ class Worker:
 
     async def _apply(self, tp: TopicPartition, record) -> None:
         is_events = tp.topic == self.settings.topic_task_events
+        if not is_events and _header(record, EVENT_TYPE_HEADER) != WorkerHeartbeat.event_type:
+            return  # only heartbeats matter on task-progress; the header spares decoding the rest
         try:
-            envelope, payload = decode_typed(record.value)
+            if is_events and _header(record, EVENT_TYPE_HEADER) in PAYLOAD_NOT_READ:
+                envelope, payload = decode(record.value), None  # the envelope is checked, the payload is not read
+            else:
+                envelope, payload = decode_typed(record.value)
         except (ValidationError, UnknownEventError, ValueError) as error:
             if is_events:
                 await self._dead_letter(tp, record, error)
@@ -225,24 +251,49 @@ class Worker:
                 await asyncio.sleep(attempt)
         log.error("dead-letter record dropped after 3 failed sends", extra=context)
 
-    async def _wait_changed(self, timeout: float) -> None:
+    def _notify_changed(self) -> None:
+        if self._changed is not None and not self._changed.done():
+            self._changed.set_result(None)
+        self._changed = None
+
+    def _changed_future(self) -> asyncio.Future:
+        """Return a future that is done once the reader applies records after this call."""
+        if self._changed is None:
+            self._changed = asyncio.get_running_loop().create_future()
+        return self._changed
+
+    async def _wait_changed(self, changed: asyncio.Future, timeout_s: float) -> None:
         try:
-            await asyncio.wait_for(self.changed.wait(), timeout)
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(asyncio.shield(changed), timeout_s)
+        except TimeoutError:
             pass
-        self.changed.clear()
+
+    async def _wait_until(self, condition, timeout_s: float) -> bool:
+        """Wait until `condition()` is true after applied records; return False after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            changed = self._changed_future()  # taken before the check, so no update is missed
+            if condition():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            await self._wait_changed(changed, remaining)
 
     # ------------------------------------------------------------------ claiming and running
 
     async def _dispatch_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if self.running is None:
-                task = await self._claim_next()
-                if task is not None:
-                    runner = asyncio.create_task(self._run(task), name=f"solve-{task.task_id}")
-                    await self._wait_running(runner, stop)
-                    continue
-            await self._wait_changed(0.5)
+            changed = self._changed_future()
+            claimed = await self._claim_next()
+            if len(claimed) == 1 and not self._is_small(claimed[0][0]):
+                task = claimed[0][0]
+                runner = asyncio.create_task(self._run(task), name=f"solve-{task.task_id}")
+                await self._wait_running(runner, stop)
+            elif claimed:
+                await self._run_batches(claimed, stop)
+            else:
+                await self._wait_changed(changed, 0.5)
         log.info("stopping: no new claims")
 
     async def _wait_running(self, runner: asyncio.Task, stop: asyncio.Event) -> None:
@@ -267,39 +318,89 @@ class Worker:
         running.handing_back = True
         running.process.kill()
 
-    async def _claim_next(self) -> OpenTask | None:
-        """Claim the oldest queued task that this worker wins; None when the queue is empty."""
-        for task in self.book.queued():
-            attempt = task.attempt
-            lease = datetime.now(UTC) + timedelta(seconds=self.settings.lease_s)
-            claim = self._event(TaskStarted(worker=self.settings.instance_id, lease_expires_at=lease), task, attempt)
-            try:
-                partition, offset = await self._send(claim)
-            except KafkaError as error:
-                log.warning("claim not sent: %r", error, extra=_ids(task, attempt))
-                return None
-            await self._wait_for_position(partition, offset + 1)
+    def _is_small(self, task: OpenTask) -> bool:
+        """True for a task that may share a batch: a dense A with at most `batch_max_entries` entries."""
+        submitted = task.submitted
+        return not submitted.is_sparse and submitted.rows * submitted.cols <= self.settings.batch_max_entries
+
+    async def _claim_next(self, *, small_only: bool = False) -> list[tuple[OpenTask, int]]:
+        """Claim the oldest queued task, or a batch of small ones; return the (task, attempt) pairs this worker won.
+
+        With `small_only`, claim nothing unless the next pick is a batch of small tasks.
+        """
+        for _ in range(3):  # claims lost to another worker are running in the view now, so the next pick differs
+            picked = pick_claims(self.book.queued(), self._is_small, max_tasks=self.settings.batch_max_tasks,
+                                 partitions=len(self.event_partitions), preferred=self.preferred_partition)
+            if not picked or (small_only and not self._is_small(picked[0])):
+                return []
+            won = await self._claim(picked)
+            if won:
+                return won
+        return []
+
+    async def _claim(self, tasks: list[OpenTask]) -> list[tuple[OpenTask, int]]:
+        """Send a claim for every task at once, read the log up to the claims and return the (task, attempt) pairs won."""
+        lease = datetime.now(UTC) + timedelta(seconds=self.settings.lease_s)
+        claims = [(task, task.attempt, self._event(TaskStarted(worker=self.settings.instance_id,
+                                                                lease_expires_at=lease), task, task.attempt))
+                  for task in tasks]
+        results = await self._send_all([claim for _, _, claim in claims])
+        ends: dict[int, int] = {}
+        for (task, attempt, _), result in zip(claims, results):
+            if isinstance(result, BaseException):
+                log.warning("claim not sent: %r", result, extra=_ids(task, attempt))
+            else:
+                ends[result.partition] = max(ends.get(result.partition, 0), result.offset + 1)
+        if not ends:
+            return []
+        if not await self._wait_until(
+                lambda: all(self.book.positions.get(partition, -1) >= end for partition, end in ends.items()), 10.0):
+            log.warning("%d claims were not read back from the log within 10 s; treating them as lost", len(claims))
+
+        won = []
+        for task, attempt, claim in claims:
             current = self.book.open.get(task.task_id)
             if current is not None and current.claim_event_id == claim.event_id and current.attempt == attempt:
-                CLAIMS.labels("won").inc()
-                log.info("claimed task", extra=_ids(task, attempt))
-                return current
-            CLAIMS.labels("lost").inc()
-            log.info("lost the claim race, trying the next task", extra=_ids(task, attempt))
-        return None
+                won.append((current, attempt))
+                log.debug("claimed task", extra=_ids(task, attempt))
+            else:
+                log.debug("lost the claim race", extra=_ids(task, attempt))
+        CLAIMS.labels("won").inc(len(won))
+        CLAIMS.labels("lost").inc(len(claims) - len(won))
+        if len(claims) == 1:
+            task, attempt, _ = claims[0]
+            log.info("claimed task" if won else "lost the claim race, trying the next task", extra=_ids(task, attempt))
+        else:
+            BATCH_SIZE.set(len(won))
+            log.info("claimed %d of %d small tasks; the others were claimed first by other workers", len(won),
+                     len(claims), extra=_ids(*won[0]) if won else {})
+        return won
 
-    async def _wait_for_position(self, partition: int, position: int, timeout_s: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self.book.positions.get(partition, -1) < position and time.monotonic() < deadline:
-            await self._wait_changed(0.1)
-
+    async def _run_batches(self, claimed: list[tuple[OpenTask, int]], stop: asyncio.Event) -> None:
+        """Solve batches of small tasks in the warm process, claiming the next batch while one is being solved."""
+        process = await self._take_process()
+        message: tuple = ("batch", [])
+        try:
+            while claimed:
+                self.batch = claimed
+                started = time.monotonic()
+                process.start_batch([self._job(task, attempt) for task, attempt in claimed])
+                solving = asyncio.create_task(self._outcome_of(process), name="solve-batch")
+                try:
+                    following = [] if stop.is_set() else await self._claim_next(small_only=True)
+                finally:
+                    message = await solving
+                self._deliver_batch(claimed, message, started)
+                if not process.reusable:
+                    await process.close(busy=message[0] != "batch")
+                    process = self._new_process()
+                claimed = following
+        finally:
+            self.batch = []
+            await self._return_process(process, busy=message[0] != "batch")
     async def _run(self, task: OpenTask) -> None:
         attempt = task.attempt
-        process, self.warm = self.warm, None
-        if process is None or not process.reusable:
-            if process is not None:
-                await process.close()
-            process = self._new_process()
+        process = await self._take_process()
         self.running = Running(task, attempt, process)
         heartbeat = asyncio.create_task(self._heartbeat(task, attempt), name="worker-heartbeat")
         try:
@@ -311,15 +412,36 @@ class Worker:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
             self.running = None
-            if process.reusable:
-                self.warm = process
-            else:
-                await process.close(busy=True)
-                self.warm = self._new_process()
+            await self._return_process(process, busy=True)
         await self._commit()
 
     def _new_process(self) -> SolveProcess:
         return SolveProcess(self.settings.effective_blas_threads, self.settings.jobs_per_solve_process)
+
+    async def _take_process(self) -> SolveProcess:
+        """Return the warm solve process, or a new one when it cannot take another job."""
+        process, self.warm = self.warm, None
+        if process is not None and process.reusable:
+            return process
+        if process is not None:
+            await process.close()
+        return self._new_process()
+
+    async def _return_process(self, process: SolveProcess, *, busy: bool) -> None:
+        """Keep `process` warm for the next job, or replace it; `busy` kills it instead of asking it to exit."""
+        if process.reusable:
+            self.warm = process
+            return
+        await process.close(busy=busy)
+        self.warm = self._new_process()
+
+    @staticmethod
+    async def _outcome_of(process: SolveProcess) -> tuple:
+        """Return the first message of `process` that is not progress: an outcome, a batch or ("died", code)."""
+        async for message in process.messages():
+            if message[0] != "progress":
+                return message
+        return ("died", None)
 
     def _job(self, task: OpenTask, attempt: int) -> dict:
         settings = self.settings
@@ -363,13 +485,8 @@ class Worker:
     def _outcome_payload(self, running: Running, outcome: tuple) -> Payload:
         kind = outcome[0]
         elapsed = time.monotonic() - running.started
-        if kind == "completed":
-            _, summary, solution = outcome
-            return TaskCompleted(summary=SolutionSummary.model_validate(summary), solution=solution,
-                                 worker=self.settings.instance_id)
-        if kind == "failed":
-            _, code, message, details = outcome
-            return TaskFailed(code=code, message=message, details=details)
+        if kind in ("completed", "failed"):
+            return self._result_payload(outcome)
         if kind == "cancelled" or running.process.cancel_requested_at is not None:
             return TaskCancelled(reason="requested by the owner", while_running=True, elapsed_s=elapsed)
         if running.handing_back:
@@ -379,6 +496,61 @@ class Worker:
         return TaskFailed(code="worker_error", details={"exitcode": exitcode}, message=(
             f"the solve process ended without a result (exit code {exitcode}); a negative code is the signal "
             "that killed it, often the kernel's out-of-memory killer; submit a smaller or sparse problem"))
+
+    def _deliver_batch(self, claimed: list[tuple[OpenTask, int]], message: tuple, started: float) -> None:
+        """Queue the outcome event of every task of a batch for delivery."""
+        if message[0] == "batch":
+            results = message[1]
+        else:
+            log.error("the solve process died during a batch of %d tasks (exit code %s); they are requeued",
+                      len(claimed), message[1], extra=_ids(*claimed[0]))
+            results = [message] * len(claimed)
+        envelopes = []
+        for (task, attempt), outcome in zip(claimed, results):
+            current = self.book.open.get(task.task_id)
+            if current is None or current.attempt != attempt:
+                log.warning("attempt was superseded; its outcome %s is dropped", outcome[0], extra=_ids(task, attempt))
+                OUTCOMES.labels("superseded").inc()
+                continue
+            payload = self._batch_outcome_payload(outcome, attempt)
+            envelopes.append(self._event(payload, task, attempt + 1 if isinstance(payload, TaskRequeued) else attempt))
+        delivery = asyncio.create_task(self._deliver(envelopes, len(claimed), started), name="deliver-batch")
+        self.deliveries.add(delivery)
+        delivery.add_done_callback(self.deliveries.discard)
+
+    def _batch_outcome_payload(self, outcome: tuple, attempt: int) -> Payload:
+        if outcome[0] != "died":
+            return self._result_payload(outcome)
+        # Which job of the batch killed the process is unknown, so every task gets another attempt.
+        if attempt >= self.settings.max_attempts:
+            return TaskFailed(code="worker_error", details={"exitcode": outcome[1]}, message=(
+                f"the solve process ended without a result {attempt} times (last exit code {outcome[1]}); "
+                "submit the task again, and report it if it repeats"))
+        return TaskRequeued(previous_attempt=attempt,
+                            reason=f"the solve process of worker {self.settings.instance_id} died during a batch")
+
+    async def _deliver(self, envelopes: list[Envelope], tasks: int, started: float) -> None:
+        """Wait for the acknowledgements of a batch's outcome events, resending each one until it is acknowledged."""
+        results = await self._send_all(envelopes)
+        outcomes: dict[str, int] = {}
+        for envelope, result in zip(envelopes, results):
+            if isinstance(result, BaseException):
+                await self._send_until_acknowledged(envelope)
+            OUTCOMES.labels(envelope.event_type).inc()
+            outcomes[envelope.event_type] = outcomes.get(envelope.event_type, 0) + 1
+            log.debug("task attempt ended: %s", envelope.event_type,
+                      extra={"task_id": str(envelope.task_id), "attempt": envelope.attempt})
+        log.info("batch of %d small tasks ended in %.1f ms: %s", tasks, (time.monotonic() - started) * 1000,
+                 ", ".join(f"{count} {event_type}" for event_type, count in sorted(outcomes.items())) or "no outcome")
+
+    def _result_payload(self, outcome: tuple) -> TaskCompleted | TaskFailed:
+        """Return the event payload of a ("completed", summary, solution) or ("failed", code, message, details)."""
+        if outcome[0] == "completed":
+            _, summary, solution = outcome
+            return TaskCompleted(summary=SolutionSummary.model_validate(summary), solution=solution,
+                                 worker=self.settings.instance_id)
+        _, code, message, details = outcome
+        return TaskFailed(code=code, message=message, details=details)
 
     async def _heartbeat(self, task: OpenTask, attempt: int) -> None:
         while True:
@@ -436,6 +608,8 @@ class Worker:
         for task in self.book.expired(datetime.now(UTC), self.stagger):
             if self.running is not None and self.running.task.task_id == task.task_id:
                 continue
+            if any(claimed.task_id == task.task_id for claimed, _ in self.batch):
+                continue
             if not self._once(task, "expire"):
                 continue
             ids = _ids(task, task.attempt)
@@ -480,6 +654,20 @@ class Worker:
         metadata = await self.producer.send_and_wait(topic, value, key=key, headers=headers)
         return metadata.partition, metadata.offset
 
+    async def _send_all(self, envelopes: list[Envelope]) -> list[RecordMetadata | BaseException]:
+        """Send every envelope before waiting for any acknowledgement; return each one's metadata or error."""
+        pending: list[asyncio.Future | BaseException] = []
+        for envelope in envelopes:
+            key, value, headers = encode(envelope)
+            try:
+                pending.append(await self.producer.send(topic_for(envelope.event_type, self.settings), value,
+                                                        key=key, headers=headers))
+            except KafkaError as error:
+                pending.append(error)
+        futures = [item for item in pending if isinstance(item, asyncio.Future)]
+        acknowledged = iter(await asyncio.gather(*futures, return_exceptions=True))
+        return [item if isinstance(item, BaseException) else next(acknowledged) for item in pending]
+
     async def _send_quietly(self, envelope: Envelope) -> None:
         """Send telemetry; a failure is logged and dropped because the next report replaces it."""
         try:
@@ -507,8 +695,16 @@ class Worker:
             "status": "ok" if self.ready else "starting", "service": "solver_worker",
             "current_task": str(running.task.task_id) if running else None,
             "current_attempt": running.attempt if running else None,
+            "current_batch_tasks": len(self.batch),
             "open_tasks": len(self.book.open), "blas_threads": self.settings.effective_blas_threads,
         }
+
+
+def _header(record, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None
 
 
 def _ids(task: OpenTask, attempt: int) -> dict:

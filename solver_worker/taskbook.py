@@ -26,6 +26,9 @@ from schemas.events import (
 log = logging.getLogger(__name__)
 
 TERMINAL = (TaskCompleted, TaskFailed, TaskCancelled)
+# Event types whose payload the book never reads, so a reader may pass None for it and skip validating it.
+TERMINAL_TYPES = frozenset(event.event_type for event in TERMINAL)
+PAYLOAD_NOT_READ = frozenset({*(event.event_type for event in TERMINAL), TaskCancellationRequested.event_type})
 
 
 @dataclass
@@ -56,8 +59,11 @@ class TaskBook:
     finished: set[uuid.UUID] = field(default_factory=set)
     positions: dict[int, int] = field(default_factory=dict)
 
-    def apply(self, envelope: Envelope, payload: Payload, partition: int, offset: int) -> OpenTask | None:
-        """Apply one task-events record; return the task it changed, or None when it changed nothing."""
+    def apply(self, envelope: Envelope, payload: Payload | None, partition: int, offset: int) -> OpenTask | None:
+        """Apply one task-events record; return the task it changed, or None when it changed nothing.
+
+        `payload` may be None for the event types in `PAYLOAD_NOT_READ`.
+        """
         self.positions[partition] = offset + 1
         task_id = envelope.task_id
         if task_id in self.finished:
@@ -69,16 +75,18 @@ class TaskBook:
             self.open[task_id] = task
             return task
         task = self.open.get(task_id)
+        terminal = envelope.event_type in TERMINAL_TYPES
         if task is None:
-            if isinstance(payload, TERMINAL):
+            if terminal:
                 self.finished.add(task_id)  # its submit lies before the committed position
             return None
         if isinstance(payload, TaskRequeued):
             return self._requeue(task, envelope, payload)
-        return self._apply_to(task, envelope, payload)
+        return self._apply_to(task, envelope, payload, terminal)
 
-    def _apply_to(self, task: OpenTask, envelope: Envelope, payload: Payload) -> OpenTask | None:
-        if isinstance(payload, TaskCancellationRequested):
+    def _apply_to(self, task: OpenTask, envelope: Envelope, payload: Payload | None,
+                  terminal: bool) -> OpenTask | None:
+        if envelope.event_type == TaskCancellationRequested.event_type:
             if not task.cancel_requested:
                 task.cancel_requested = True
                 task.cancel_seen_at = datetime.now(UTC)
@@ -94,7 +102,7 @@ class TaskBook:
             task.status, task.claim_event_id, task.worker = "running", envelope.event_id, payload.worker
             task.lease_expires_at = max(payload.lease_expires_at, self.lease_floor)
             return task
-        if isinstance(payload, TERMINAL):
+        if terminal:
             del self.open[task.task_id]
             self.finished.add(task.task_id)
             return task

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +73,16 @@ class CancelToken:
 
 ProgressCallback = Callable[[Progress], None]
 
+_process: psutil.Process | None = None
+
+
+def _current_process() -> psutil.Process:
+    """Return a cached `psutil.Process` of this process; building one reads /proc, which small solves notice."""
+    global _process
+    if _process is None or _process.pid != os.getpid():
+        _process = psutil.Process()
+    return _process
+
 
 class ProgressReporter:
     """Throttles progress reports, checks cancellation and samples memory.
@@ -90,14 +101,14 @@ class ProgressReporter:
         self._callback = callback
         self._cancel = cancel
         self.flops_total = float(flops_total)
-        self._process = psutil.Process()
+        self._process = _current_process()
         self._baseline_rss = self._process.memory_info().rss
         self.peak_memory_bytes = 0
         self._start = time.perf_counter()
         self._last_time = -math.inf
         self._last_fraction = 0.0
         self._fraction = 0.0
-        self._last_memory_time = -math.inf
+        self._last_memory_time = self._start  # the baseline was sampled just now
 
     @property
     def elapsed_s(self) -> float:
