@@ -121,8 +121,7 @@ class ProjectionStore:
         for item in audited:
             unique.setdefault(item[1].event_id, item)
         rows = [_audit_row(record, envelope) for record, envelope, _ in unique.values()]
-        inserted = set((await connection.execute(
-            insert(task_events).values(rows).on_conflict_do_nothing().returning(task_events.c.event_id))).scalars())
+        inserted = set((await connection.execute(_INSERT_AUDIT, rows)).scalars())
         fresh = []
         for item in events:
             record, envelope, _ = item
@@ -163,12 +162,20 @@ class ProjectionStore:
             return
         rows = [{"consumer": self.consumer, "topic": topic, "partition": partition, "next_offset": offset}
                 for (topic, partition), offset in positions.items()]
-        statement = insert(projector_positions).values(rows)
-        await connection.execute(statement.on_conflict_do_update(
-            index_elements=[projector_positions.c.consumer, projector_positions.c.topic,
-                            projector_positions.c.partition],
-            set_={"next_offset": statement.excluded.next_offset},
-        ))
+        await connection.execute(_UPSERT_POSITION, rows)
+
+
+# The statements are built once and executed with a list of rows (executemany), so SQLAlchemy compiles each
+# one once and renders the rows as batched VALUES; a `.values(rows)` statement is compiled anew for every batch.
+_INSERT_AUDIT = insert(task_events).on_conflict_do_nothing().returning(task_events.c.event_id)
+_POSITION = insert(projector_positions)
+_UPSERT_POSITION = _POSITION.on_conflict_do_update(
+    index_elements=[projector_positions.c.consumer, projector_positions.c.topic, projector_positions.c.partition],
+    set_={"next_offset": _POSITION.excluded.next_offset})
+_TASK = insert(tasks)
+_UPSERT_TASK = _TASK.on_conflict_do_update(index_elements=[tasks.c.task_id], set_={
+    **{name: _TASK.excluded[name] for name in TASK_COLUMNS if name not in ("task_id", "updated_at")},
+    "updated_at": _TASK.excluded.updated_at})
 
 
 def _audit_row(record: LogRecord, envelope: Envelope) -> dict[str, Any]:
@@ -184,20 +191,17 @@ async def _upsert_tasks(connection: AsyncConnection, rows: list[dict]) -> None:
     if not rows:
         return
     values = [{name: row.get(name) for name in TASK_COLUMNS if name != "updated_at"} for row in rows]
-    statement = insert(tasks).values(values)
-    update = {name: statement.excluded[name] for name in TASK_COLUMNS if name not in ("task_id", "updated_at")}
-    update["updated_at"] = statement.excluded.updated_at
-    await connection.execute(statement.on_conflict_do_update(index_elements=[tasks.c.task_id], set_=update))
+    await connection.execute(_UPSERT_TASK, values)
 
 
 async def _upsert_results(connection: AsyncConnection, rows: list[dict]) -> None:
     if not rows:
         return
-    statement = insert(results).values(rows)
+    statement = insert(results)
     await connection.execute(statement.on_conflict_do_update(
         index_elements=[results.c.task_id],
         set_={name: statement.excluded[name] for name in rows[0] if name != "task_id"},
-    ))
+    ), rows)
 
 
 def positions_behind(positions: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]) -> int:
