@@ -10,13 +10,17 @@ nginx and, in one run, measures:
   small task at a time so a worker is always idle;
 - progress latency: a worker's TaskProgressed `occurred_at` to its arrival at
   an SSE client through nginx over TLS, on dense n = 3000 solves;
-- throughput: `--solves` random dense 50 x 50 solves submitted at once, first
-  with the stack's workers and then with one extra worker process that this
-  script starts and stops. The rate counts from the first TaskStarted to the
-  last TaskCompleted of the batch.
+- submission rate: `--solves` random dense 50 x 50 tasks submitted through
+  nginx and both command API instances at `--concurrency`;
+- throughput: how fast 1 and then 2 workers (`--workers`) solve those tasks.
+  The script stops the stack's workers (`bin/stack ctl`), submits the tasks
+  while no worker runs, then starts its own worker processes; the rate counts
+  from the first TaskStarted to the last TaskCompleted of the tasks, so it
+  measures the workers and not the submissions. Those workers log to
+  `.stack/logs/solver_worker-bench-N.log`.
 
-Both latencies use the one machine's clock. Every loop is bounded and the
-extra worker is stopped on exit.
+Both latencies use the one machine's clock. Every loop is bounded; the
+script's workers are stopped and the stack's workers started again on exit.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import httpx
 
 from common.kafka import create_consumer
 from common.settings import ServiceSettings
+from solver_worker.settings import SolverWorkerSettings
 from schemas.events import decode
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +53,8 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 def summary(name: str, samples_ms: list[float]) -> str:
+    if not samples_ms:
+        return f"{name}: no samples"
     return (f"{name}: n={len(samples_ms)} p50={percentile(samples_ms, 0.5):.2f} ms "
             f"p99={percentile(samples_ms, 0.99):.2f} ms max={max(samples_ms):.2f} ms")
 
@@ -153,34 +160,69 @@ async def measure_progress(client, headers, tasks: int, n: int) -> list[float]:
     return samples
 
 
-async def measure_throughput(client, headers, tail: EventTail, solves: int, concurrency: int) -> tuple[float, float]:
-    """Return (submissions per second, solves per second from first start to last completion)."""
+async def submit_all(client: httpx.AsyncClient, headers: dict, solves: int, concurrency: int,
+                     seed: int) -> tuple[list[str], float]:
+    """Submit `solves` random dense 50 x 50 tasks; return their ids and the submissions per second."""
     queue: asyncio.Queue = asyncio.Queue()
-    for seed in range(solves):
-        queue.put_nowait(seed)
+    for offset in range(solves):
+        queue.put_nowait(seed + offset)
     task_ids: list[str] = []
 
     async def submitter() -> None:
         while not queue.empty():
-            task_ids.append(await submit(client, headers, "random_dense", 50, 10_000 + queue.get_nowait()))
+            task_ids.append(await submit(client, headers, "random_dense", 50, queue.get_nowait()))
 
     began = time.monotonic()
     await asyncio.gather(*(submitter() for _ in range(concurrency)))
-    submitted_s = time.monotonic() - began
+    return task_ids, solves / (time.monotonic() - began)
+
+
+async def solve_rate(tail: EventTail, task_ids: list[str]) -> tuple[float, int]:
+    """Wait until every task has ended; return (completions per second from first start to last completion, failures)."""
     deadline = time.monotonic() + 600
     for task_id in task_ids:
         await tail.wait_for(task_id, ("TaskCompleted", "TaskFailed", "TaskCancelled"),
                             timeout_s=max(1.0, deadline - time.monotonic()))
     starts = [tail.seen[(task_id, "TaskStarted")] for task_id in task_ids if (task_id, "TaskStarted") in tail.seen]
     ends = [tail.seen[(task_id, "TaskCompleted")] for task_id in task_ids if (task_id, "TaskCompleted") in tail.seen]
-    return solves / submitted_s, len(ends) / max((max(ends) - min(starts)) / 1000, 1e-9)
+    return len(ends) / max((max(ends) - min(starts)) / 1000, 1e-9), len(task_ids) - len(ends)
 
 
-def start_extra_worker(number: int) -> subprocess.Popen:
+def stack_ctl(*arguments: str) -> str:
+    return subprocess.run([str(REPO_ROOT / "bin" / "stack"), "ctl", *arguments], cwd=REPO_ROOT, text=True,
+                          capture_output=True, timeout=120).stdout
+
+
+def stack_worker_names() -> list[str]:
+    names = [line.split()[0] for line in stack_ctl("status").splitlines() if "solver_worker" in line]
+    if not names:
+        raise RuntimeError("no solver_worker in `bin/stack ctl status`; start the stack with `bin/stack up`")
+    return names
+
+
+def start_worker(number: int, workers: int) -> subprocess.Popen:
     environment = {**os.environ, "INSTANCE_ID": f"solver_worker-bench-{number}", "WORKER_NUMBER": str(number),
-                   "SOLVER_WORKERS": str(number)}
-    return subprocess.Popen([sys.executable, "-m", "solver_worker"], cwd=REPO_ROOT, env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   "SOLVER_WORKERS": str(workers)}
+    with open(REPO_ROOT / ".stack" / "logs" / f"solver_worker-bench-{number}.log", "ab") as log_file:
+        return subprocess.Popen([sys.executable, "-m", "solver_worker"], cwd=REPO_ROOT, env=environment,
+                                stdout=log_file, stderr=subprocess.STDOUT)
+
+
+async def measure_throughput(client, headers, tail: EventTail, settings: SolverWorkerSettings, workers: int,
+                             solves: int, concurrency: int, seed: int) -> tuple[float, float, int]:
+    """Return (submissions per second, solves per second, tasks not completed) with `workers` of this script's workers."""
+    task_ids, submitted = await submit_all(client, headers, solves, concurrency, seed)
+    processes = [start_worker(number, workers) for number in range(1, workers + 1)]
+    try:
+        for number in range(1, workers + 1):
+            await wait_healthy(f"http://127.0.0.1:{settings.worker_health_port_base + number}/healthz")
+        solved, failed = await solve_rate(tail, task_ids)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=40)
+    return submitted, solved, failed
 
 
 async def wait_healthy(url: str, timeout_s: float = 60) -> None:
@@ -205,11 +247,11 @@ async def main() -> None:
     parser.add_argument("--progress-n", type=int, default=3000, help="order of those dense tasks")
     parser.add_argument("--solves", type=int, default=2000, help="small solves per throughput run")
     parser.add_argument("--concurrency", type=int, default=64, help="parallel submissions of the throughput run")
-    parser.add_argument("--stack-workers", type=int, default=1, help="workers the stack runs (SOLVER_WORKERS)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts of the throughput runs")
     parser.add_argument("--skip-throughput", action="store_true", help="measure only the two latencies")
     arguments = parser.parse_args()
 
-    settings = ServiceSettings()
+    settings = SolverWorkerSettings()
     tail = EventTail(settings)
     await tail.start()
     verify = ssl.create_default_context(cafile=arguments.cacert)
@@ -221,25 +263,22 @@ async def main() -> None:
         progress = await measure_progress(client, headers, arguments.progress_tasks, arguments.progress_n)
         print(summary("progress latency (TaskProgressed -> SSE client via nginx)", progress), flush=True)
 
-        rates = {}
         if arguments.skip_throughput:
             await tail.stop()
             return
-        rates[arguments.stack_workers] = await measure_throughput(client, headers, tail, arguments.solves,
-                                                                  arguments.concurrency)
-        extra_number = arguments.stack_workers + 1
-        extra = start_extra_worker(extra_number)
+        names = stack_worker_names()
+        stack_ctl("stop", *names)
         try:
-            await wait_healthy(f"http://127.0.0.1:{8300 + extra_number}/healthz")
-            rates[extra_number] = await measure_throughput(client, headers, tail, arguments.solves,
-                                                           arguments.concurrency)
+            for run, workers in enumerate(arguments.workers):
+                submitted, solved, failed = await measure_throughput(
+                    client, headers, tail, settings, workers, arguments.solves, arguments.concurrency,
+                    seed=10_000 * (run + 1))
+                print(f"throughput with {workers} worker(s): {solved:.0f} solves/s ({arguments.solves} random dense "
+                      f"50 x 50, {failed} not completed); submissions {submitted:.0f}/s at concurrency "
+                      f"{arguments.concurrency}", flush=True)
         finally:
-            extra.terminate()
-            extra.wait(timeout=40)
+            stack_ctl("start", *names)
     await tail.stop()
-    for workers, (submitted, solved) in rates.items():
-        print(f"throughput with {workers} worker(s): {solved:.0f} solves/s ({arguments.solves} random dense "
-              f"50 x 50; submissions {submitted:.0f}/s at concurrency {arguments.concurrency})", flush=True)
 
 
 if __name__ == "__main__":
