@@ -8,6 +8,7 @@ import signal
 import time
 
 import httpx
+import numpy as np
 import pytest
 
 from common.kafka import create_producer
@@ -61,6 +62,33 @@ async def test_short_task_not_starved_by_long_one(two_workers, isolated_client, 
     for short_id in shorts:
         short_completed = await isolated_log.wait_for(short_id, "TaskCompleted", timeout=60)
         assert short_completed.payload["worker"] != long_started.payload["worker"]
+
+
+async def test_burst_of_small_tasks_completes_once(two_workers, isolated_client, isolated_log: EventLog):
+    rng = np.random.default_rng(7)
+    systems = []
+    for _ in range(120):
+        a = rng.uniform(-1, 1, (4, 4)) + 4 * np.eye(4)
+        systems.append((a, rng.uniform(-1, 1, 4)))
+    limit = asyncio.Semaphore(16)
+
+    async def submit_system(a, b) -> str:
+        async with limit:
+            task_id, _ = await submit(isolated_client, {"method": "lu", "a": a.tolist(), "b": b.tolist()})
+            return task_id
+
+    task_ids = await asyncio.gather(*(submit_system(a, b) for a, b in systems))
+    for task_id, (a, b) in zip(task_ids, systems):
+        completed = await isolated_log.wait_for(task_id, "TaskCompleted", timeout=60)
+        claims = isolated_log.of(task_id, "TaskStarted")
+
+        # The first claim in the log wins; the task is solved once, by the winner, and correctly.
+        assert len(isolated_log.of(task_id, "TaskCompleted")) == 1
+        assert completed.attempt == 1
+        assert completed.payload["worker"] == claims[0].payload["worker"]
+        assert np.allclose(completed.payload["solution"]["values"], np.linalg.solve(a, b))
+    await asyncio.sleep(1)  # a duplicate completion would arrive within this
+    assert all(len(isolated_log.of(task_id, "TaskCompleted")) == 1 for task_id in task_ids)
 
 
 async def test_killed_worker_task_completes_once_with_attempt_2(two_workers, isolated_client,

@@ -163,3 +163,17 @@ def test_terminal_event_of_unknown_task_marks_it_finished():
 
     assert task_id in book.finished
     assert book.open == {}
+
+
+def test_terminal_without_payload_closes_task():
+    book, task_id = TaskBook(lease_floor=NOW), uuid.uuid4()
+    log = Log(book)
+    log.add(submitted(), task_id)
+    log.add(started("w1"), task_id)
+    completion = make_event(TaskCompleted(summary={"method": "lu"}, solution={"shape": [4], "values": [0] * 4}),
+                            task_id=task_id, user_id=None, attempt=1, producer=PRODUCER)
+
+    book.apply(completion, None, 0, log.offsets[0])
+
+    assert task_id not in book.open
+    assert task_id in book.finished
