@@ -9,11 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import os
 from collections.abc import Awaitable, Callable
 
 from common.health import HealthServer
 
 log = logging.getLogger(__name__)
+
+
+def change_niceness(increment: int, setting: str) -> None:
+    """Add `increment` to this process's niceness; a negative one needs root or CAP_SYS_NICE."""
+    if not increment:
+        return
+    try:
+        niceness = os.nice(increment)
+    except PermissionError as error:
+        log.warning("could not change the niceness by %d (%s); set %s=0 to run at normal priority without "
+                    "this warning", increment, error, setting)
+        return
+    log.info("running at niceness %d", niceness)
 
 
 async def run_service(

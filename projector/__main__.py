@@ -19,8 +19,10 @@ def main() -> None:
     settings = ProjectorSettings()
     configure_logging(settings.instance_id, settings.log_level)
     if arguments.command == "run":
+        from common.service import change_niceness
         from projector.service import run
 
+        change_niceness(settings.projector_nice, "PROJECTOR_NICE")
         asyncio.run(run(settings))
         return
     from projector.replay import rebuild, verify

@@ -14,6 +14,9 @@ class ProjectorSettings(ServiceSettings):
     projector_batch_max: int = Field(500, ge=1, description="Most records applied in one transaction.")
     projector_batch_wait_ms: int = Field(
         5, ge=1, description="How long a batch waits for more records before it is applied, in milliseconds.")
+    projector_nice: int = Field(
+        10, ge=-20, le=19, description="Niceness added to the projector process: read models may lag by "
+        "milliseconds, so on a shared machine the projector yields the CPU to claims and progress.")
     projector_lag_poll_s: float = Field(2.0, gt=0, description="Seconds between two readings of the log ends.")
     projector_stop_timeout_s: float = Field(
         10.0, gt=0, description="Seconds the faust app gets to stop before the process exits anyway.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import io
 import logging
+import os
 import signal
 import time
 from multiprocessing.connection import Connection
@@ -39,11 +40,13 @@ log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
-def serve(connection: Connection, cancel_event, blas_threads: int) -> None:
+def serve(connection: Connection, cancel_event, blas_threads: int, nice: int = 0) -> None:
     """Child entry point: run the jobs that arrive on `connection` one by one until it sends None."""
     from common.log import configure_logging
 
     _die_with_parent()
+    if nice > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, nice)  # raising the niceness needs no privilege
     connection.send(("ready",))  # NumPy and SciPy are imported by now
     configured = False
     while (job := connection.recv()) is not None:

@@ -23,10 +23,10 @@ class SolveProcess:
     killed process (after a cancel, a hand-back or a superseded attempt) is not reused.
     """
 
-    def __init__(self, blas_threads: int, max_jobs: int = 1) -> None:
+    def __init__(self, blas_threads: int, max_jobs: int = 1, nice: int = 0) -> None:
         self._parent, child = _CONTEXT.Pipe(duplex=True)
         self._cancel = _CONTEXT.Event()
-        self._process = _CONTEXT.Process(target=serve, args=(child, self._cancel, blas_threads),
+        self._process = _CONTEXT.Process(target=serve, args=(child, self._cancel, blas_threads, nice),
                                          name="solve", daemon=True)
         self._process.start()
         child.close()
@@ -54,11 +54,11 @@ class SolveProcess:
     def start_batch(self, jobs: list[dict]) -> None:
         """Send small jobs that the child runs in turn; `messages()` then yields one ("batch", results) message.
 
-        A batch counts as one job towards `max_jobs`, because small solves leave little memory behind.
+        Batches do not count towards `max_jobs`: small solves leave little memory behind, and replacing the
+        process costs the seconds of a fresh import, which would delay the next claims.
         """
         self._cancel.clear()
         self.cancel_requested_at = None
-        self.jobs_started += 1
         self._parent.send(("batch", jobs))
 
     def cancel(self) -> None:

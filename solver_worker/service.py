@@ -416,7 +416,8 @@ class Worker:
         await self._commit()
 
     def _new_process(self) -> SolveProcess:
-        return SolveProcess(self.settings.effective_blas_threads, self.settings.jobs_per_solve_process)
+        settings = self.settings
+        return SolveProcess(settings.effective_blas_threads, settings.jobs_per_solve_process, settings.solve_nice)
 
     async def _take_process(self) -> SolveProcess:
         """Return the warm solve process, or a new one when it cannot take another job."""

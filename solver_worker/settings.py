@@ -15,6 +15,9 @@ class SolverWorkerSettings(ServiceSettings):
     worker_health_port_base: int = Field(8300, description="Worker N serves /healthz on base + N.")
     consumer_group: str = Field("solver-workers", description="Group whose committed offsets all workers share.")
 
+    worker_nice: int = Field(
+        -5, ge=-20, le=19, description="Niceness added to the worker process. Below 0, claims and heartbeats run "
+        "ahead of background services on a shared machine; that needs root or CAP_SYS_NICE.")
     solver_workers: int = Field(1, ge=1, description="Worker processes on this machine; divides the BLAS threads.")
     blas_threads: int = Field(
         0, ge=0, description="BLAS threads of one solve; 0 means CPU cores / SOLVER_WORKERS, at least 1.")
@@ -23,6 +26,10 @@ class SolverWorkerSettings(ServiceSettings):
     progress_interval_s: float = Field(0.5, gt=0, description="Minimum seconds between two TaskProgressed events.")
     cancel_grace_s: float = Field(
         1.0, ge=0, description="After a cancel, the solve process is killed if it has not stopped by then.")
+    solve_nice: int = Field(
+        10, ge=0, le=19, description="Niceness of the solve process, at least the worker's: above 0, a busy solve "
+        "yields the CPU to the event loops, so heartbeats, claims and progress stay prompt on a machine with few "
+        "cores.")
     jobs_per_solve_process: int = Field(
         50, ge=1, description="Tasks one solve process runs before a fresh one replaces it.")
     batch_max_tasks: int = Field(
