@@ -9,6 +9,9 @@ class QueryApiSettings(ServiceSettings):
     host: str = "127.0.0.1"
     port: int = 8201
     projector_consumer: str = Field("projector", description="The projector's name in projector_positions.")
+    query_api_nice: int = Field(
+        -5, ge=-20, le=19, description="Niceness added to the process. Below 0, live progress reaches streams "
+        "ahead of solves and projection on a shared machine; that needs root or CAP_SYS_NICE.")
     consistency_wait_s: float = Field(
         3.0, ge=0, description="Maximum time a read with X-Consistency-Token waits for the projector, in seconds.")
     consistency_poll_ms: int = Field(10, ge=1, description="Interval between two checks of the projector position.")
