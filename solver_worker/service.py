@@ -68,6 +68,7 @@ from schemas.events import (
 from solver_worker.batching import pick_claims, preferred_partition
 from solver_worker.runner import SolveProcess
 from solver_worker.settings import SolverWorkerSettings
+from solver_worker.solver.solve import ITERATIVE_METHODS
 from solver_worker.taskbook import PAYLOAD_NOT_READ, OpenTask, TaskBook
 
 log = logging.getLogger(__name__)
@@ -319,9 +320,14 @@ class Worker:
         running.process.kill()
 
     def _is_small(self, task: OpenTask) -> bool:
-        """True for a task that may share a batch: a dense A with at most `batch_max_entries` entries."""
+        """Return True for a task that may share a batch: a dense A of at most `batch_max_entries` entries.
+
+        Iterative methods are excluded because `max_iter` has no upper bound, so their run time does not follow
+        from the size of A.
+        """
         submitted = task.submitted
-        return not submitted.is_sparse and submitted.rows * submitted.cols <= self.settings.batch_max_entries
+        return (not submitted.is_sparse and submitted.method not in ITERATIVE_METHODS
+                and submitted.rows * submitted.cols <= self.settings.batch_max_entries)
 
     async def _claim_next(self, *, small_only: bool = False) -> list[tuple[OpenTask, int]]:
         """Claim the oldest queued task, or a batch of small ones; return the (task, attempt) pairs this worker won.

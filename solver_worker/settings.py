@@ -37,7 +37,7 @@ class SolverWorkerSettings(ServiceSettings):
         "1 claims every task alone.")
     batch_max_entries: int = Field(
         40_000, ge=1, description="A dense A with at most this many entries (200 x 200) is a small task that may "
-        "share a batch; sparse tasks are never batched.")
+        "share a batch; sparse tasks and iterative methods are never batched.")
     max_attempts: int = Field(3, ge=1, description="A task whose lease expires this often fails as worker_lost.")
     shutdown_finish_s: float = Field(
         10.0, ge=0, description="On SIGTERM, a solve whose ETA is shorter is finished; longer ones are handed back.")
