@@ -80,11 +80,17 @@ class ProjectionStore:
             .where(projector_positions.c.consumer == self.consumer))
         return {(topic, partition): offset for topic, partition, offset in rows}
 
-    async def apply_batch(self, connection: AsyncConnection, records: Sequence[LogRecord]) -> BatchReport:
-        """Apply `records` (in log order per partition) inside the caller's transaction."""
+    async def apply_batch(self, connection: AsyncConnection, records: Sequence[LogRecord],
+                          stored: dict[tuple[str, int], int] | None = None) -> BatchReport:
+        """Apply `records` (in log order per partition) inside the caller's transaction.
+
+        `stored` is the committed positions when the caller keeps them (it must be the only writer);
+        without it they are read from the database.
+        """
         connection = await self.bind(connection)
         report = BatchReport()
-        stored = await self.load_positions(connection)
+        if stored is None:
+            stored = await self.load_positions(connection)
         fresh = [record for record in records if record.offset >= stored.get((record.topic, record.partition), 0)]
         report.duplicates += len(records) - len(fresh)
 
