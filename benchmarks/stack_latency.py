@@ -5,6 +5,11 @@
 Needs the local stack (`bin/stack up`). It registers a fresh user through
 nginx and, in one run, measures:
 
+- broker delivery, the reference for both latencies: a record sent with the
+  product's producer settings (acks=all, idempotent) to a scratch topic,
+  until a tailing consumer returns it. No product path can beat it, so the
+  dispatch figures are also printed as a multiple of it;
+
 - dispatch latency: Kafka record timestamp of TaskSubmitted (the command
   API's producer send) to that of TaskStarted (the worker's claim), one
   small task at a time so a worker is always idle;
@@ -40,7 +45,7 @@ from pathlib import Path
 
 import httpx
 
-from common.kafka import create_consumer
+from common.kafka import create_admin, create_consumer, create_producer
 from common.settings import ServiceSettings
 from solver_worker.settings import SolverWorkerSettings
 from schemas.events import EVENT_TYPE_HEADER
@@ -58,6 +63,39 @@ def summary(name: str, samples_ms: list[float]) -> str:
         return f"{name}: no samples"
     return (f"{name}: n={len(samples_ms)} p50={percentile(samples_ms, 0.5):.2f} ms "
             f"p99={percentile(samples_ms, 0.99):.2f} ms max={max(samples_ms):.2f} ms")
+
+
+async def measure_broker_delivery(settings: ServiceSettings, count: int) -> list[float]:
+    """Return send-to-receive times of `count` records on a scratch topic, which is deleted afterwards."""
+    from aiokafka.admin import NewTopic
+
+    topic = f"benchmark-scratch-{uuid.uuid4().hex[:8]}"
+    admin = create_admin(settings)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 1, 1)])
+    producer = create_producer(settings)
+    consumer = create_consumer(settings, topic, group_id=None)
+    samples = []
+    try:
+        await producer.start()
+        await consumer.start()
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        for tp in consumer.assignment():
+            await consumer.position(tp)
+        for _ in range(count):
+            began = time.perf_counter()
+            received = asyncio.create_task(consumer.getone())
+            await producer.send_and_wait(topic, b"x" * 600)
+            await asyncio.wait_for(received, 10)
+            samples.append((time.perf_counter() - began) * 1000)
+            await asyncio.sleep(0.01)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await admin.delete_topics([topic])
+        await admin.close()
+    return samples
 
 
 class EventTail:
@@ -262,8 +300,13 @@ async def main() -> None:
     limits = httpx.Limits(max_connections=arguments.concurrency + 8)
     async with httpx.AsyncClient(base_url=arguments.url, verify=verify, timeout=60, limits=limits) as client:
         headers = await register(client)
+        broker = await measure_broker_delivery(settings, arguments.dispatch)
+        print(summary("broker delivery (send -> tailing consumer, scratch topic)", broker), flush=True)
         dispatch = await measure_dispatch(client, headers, tail, arguments.dispatch)
         print(summary("dispatch latency (submit send -> TaskStarted)", dispatch), flush=True)
+        if broker and dispatch:
+            print(f"dispatch / broker delivery: p50 {percentile(dispatch, 0.5) / percentile(broker, 0.5):.2f}, "
+                  f"p99 {percentile(dispatch, 0.99) / percentile(broker, 0.99):.2f}", flush=True)
         progress = await measure_progress(client, headers, arguments.progress_tasks, arguments.progress_n)
         print(summary("progress latency (TaskProgressed -> SSE client via nginx)", progress), flush=True)
 
