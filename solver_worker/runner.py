@@ -76,8 +76,11 @@ class SolveProcess:
         """Wait until the child has imported its libraries; return False if it died or timed out first."""
         deadline = time.monotonic() + timeout_s
         while not self.ready and time.monotonic() < deadline and self._process.is_alive():
-            if await asyncio.to_thread(self._parent.poll, 0.05):
-                self._receive()
+            try:
+                if await asyncio.to_thread(self._parent.poll, 0.05):
+                    self._receive()
+            except (EOFError, OSError):
+                break  # the child died while starting; the next job's messages report it
         return self.ready
 
     def _receive(self):

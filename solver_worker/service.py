@@ -26,15 +26,17 @@ Duplicate requeues are harmless: only the first one for an attempt counts.
 A worker whose running attempt was requeued stops its solve and reports
 nothing, so a superseded attempt never produces a result.
 
-Small tasks (a dense A of at most `batch_max_entries` entries) are claimed
-in batches of up to `batch_max_tasks` with one round trip and solved one
-after another in one message to the child (`solver_worker.batching`). While a
-batch is being solved, the worker claims the next one, and it does not wait
-for the outcome events of a batch to be acknowledged before it goes on: a
-background delivery waits for them. A batch is neither cancelled nor
-heartbeated, and its tasks send no TaskProgressed, because it ends within a
-small part of a second and TaskCompleted carries the figures. A cancel that
-arrives for a task in a batch finds it finished.
+Small tasks (a dense A of at most `batch_max_entries` entries, a direct
+method, a first attempt) are claimed in batches of up to `batch_max_tasks`
+with one round trip and solved one after another in one message to the child
+(`solver_worker.batching`). While a batch is being solved, the worker claims
+the next one. The outcomes of a batch are queued for delivery as soon as it
+ends, and a background task waits for their acknowledgements. A claimed
+task whose cancel request was read before its batch starts gets TaskCancelled
+instead. A running batch is neither cancelled nor heartbeated, and its tasks
+send no TaskProgressed, because it ends within a small part of a second and
+TaskCompleted carries the figures. A retried task runs alone, so a task that
+kills the solve process cannot take a batch down with it again.
 
 The solve runs in a spawned child (`SolveProcess`), so the event loop keeps
 reading, heartbeating and reacting to cancels while BLAS works. A cancel sets
@@ -210,7 +212,9 @@ class Worker:
             return  # only heartbeats matter on task-progress; the header spares decoding the rest
         try:
             if is_events and _header(record, EVENT_TYPE_HEADER) in PAYLOAD_NOT_READ:
-                envelope, payload = decode(record.value), None  # the envelope is checked, the payload is not read
+                # NOTE: the payload is not validated, so a terminal event with an invalid payload closes the task
+                # here, while the projector skips that record as invalid.
+                envelope, payload = decode(record.value), None
             else:
                 envelope, payload = decode_typed(record.value)
         except (ValidationError, UnknownEventError, ValueError) as error:
@@ -288,8 +292,8 @@ class Worker:
             changed = self._changed_future()
             claimed = await self._claim_next()
             if len(claimed) == 1 and not self._is_small(claimed[0][0]):
-                task = claimed[0][0]
-                runner = asyncio.create_task(self._run(task), name=f"solve-{task.task_id}")
+                task, attempt = claimed[0]
+                runner = asyncio.create_task(self._run(task, attempt), name=f"solve-{task.task_id}")
                 await self._wait_running(runner, stop)
             elif claimed:
                 await self._run_batches(claimed, stop)
@@ -326,7 +330,8 @@ class Worker:
         from the size of A.
         """
         submitted = task.submitted
-        return (not submitted.is_sparse and submitted.method not in ITERATIVE_METHODS
+        # A retried task runs alone: if it killed the solve process, it must not take a batch down with it.
+        return (task.attempt == 1 and not submitted.is_sparse and submitted.method not in ITERATIVE_METHODS
                 and submitted.rows * submitted.cols <= self.settings.batch_max_entries)
 
     async def _claim_next(self, *, small_only: bool = False) -> list[tuple[OpenTask, int]]:
@@ -388,15 +393,26 @@ class Worker:
         message: tuple = ("batch", [])
         try:
             while claimed:
+                claimed = self._drop_cancelled(claimed)
+                if not claimed:
+                    claimed = [] if stop.is_set() else await self._claim_next(small_only=True)
+                    continue
                 self.batch = claimed
                 started = time.monotonic()
-                process.start_batch([self._job(task, attempt) for task, attempt in claimed])
-                solving = asyncio.create_task(self._outcome_of(process), name="solve-batch")
+                await process.wait_ready()  # a fresh process reads the batch only after its imports
                 try:
-                    following = [] if stop.is_set() else await self._claim_next(small_only=True)
-                finally:
+                    process.start_batch([self._job(task, attempt) for task, attempt in claimed])
+                except OSError as error:  # the process died; _outcome_of reports it and the batch is requeued
+                    log.error("could not send a batch to the solve process: %r", error, extra=_ids(*claimed[0]))
+                solving = asyncio.create_task(self._outcome_of(process), name="solve-batch")
+                claiming = None if stop.is_set() else asyncio.create_task(
+                    self._claim_next(small_only=True), name="claim-next-batch")
+                try:
                     message = await solving
-                self._deliver_batch(claimed, message, started)
+                    # Delivered at once, so the outcomes never wait for the next claim's round trip.
+                    self._deliver_batch(claimed, message, started)
+                finally:
+                    following = await claiming if claiming is not None else []
                 if not process.reusable:
                     await process.close(busy=message[0] != "batch")
                     process = self._new_process()
@@ -404,13 +420,32 @@ class Worker:
         finally:
             self.batch = []
             await self._return_process(process, busy=message[0] != "batch")
-    async def _run(self, task: OpenTask) -> None:
-        attempt = task.attempt
+
+    def _drop_cancelled(self, claimed: list[tuple[OpenTask, int]]) -> list[tuple[OpenTask, int]]:
+        """Return the claimed tasks without a cancel request; queue a TaskCancelled for each of the others."""
+        keep, cancelled = [], []
+        for task, attempt in claimed:
+            current = self.book.open.get(task.task_id)
+            if current is not None and current.attempt == attempt and current.cancel_requested:
+                cancelled.append(self._event(TaskCancelled(reason="requested by the owner", while_running=False),
+                                             task, attempt))
+            else:
+                keep.append((task, attempt))
+        if cancelled:
+            log.info("cancelled %d claimed tasks before their batch started", len(cancelled),
+                     extra={"task_id": str(cancelled[0].task_id), "attempt": cancelled[0].attempt})
+            self._schedule_delivery(cancelled, "claimed tasks cancelled before their batch", time.monotonic())
+        return keep
+    async def _run(self, task: OpenTask, attempt: int) -> None:
         process = await self._take_process()
+        await process.wait_ready()
         self.running = Running(task, attempt, process)
         heartbeat = asyncio.create_task(self._heartbeat(task, attempt), name="worker-heartbeat")
         try:
-            process.start(self._job(task, attempt))
+            try:
+                process.start(self._job(task, attempt))
+            except OSError as error:  # the process died; _follow reports it and the task fails as worker_error
+                log.error("could not send the task to the solve process: %r", error, extra=_ids(task, attempt))
             outcome = await self._follow(self.running)
             self.running.ended = True
             await self._report(self.running, outcome)
@@ -521,7 +556,10 @@ class Worker:
                 continue
             payload = self._batch_outcome_payload(outcome, attempt)
             envelopes.append(self._event(payload, task, attempt + 1 if isinstance(payload, TaskRequeued) else attempt))
-        delivery = asyncio.create_task(self._deliver(envelopes, len(claimed), started), name="deliver-batch")
+        self._schedule_delivery(envelopes, f"batch of {len(claimed)} small tasks", started)
+
+    def _schedule_delivery(self, envelopes: list[Envelope], what: str, started: float) -> None:
+        delivery = asyncio.create_task(self._deliver(envelopes, what, started), name="deliver-outcomes")
         self.deliveries.add(delivery)
         delivery.add_done_callback(self.deliveries.discard)
 
@@ -536,7 +574,7 @@ class Worker:
         return TaskRequeued(previous_attempt=attempt,
                             reason=f"the solve process of worker {self.settings.instance_id} died during a batch")
 
-    async def _deliver(self, envelopes: list[Envelope], tasks: int, started: float) -> None:
+    async def _deliver(self, envelopes: list[Envelope], what: str, started: float) -> None:
         """Wait for the acknowledgements of a batch's outcome events, resending each one until it is acknowledged."""
         results = await self._send_all(envelopes)
         outcomes: dict[str, int] = {}
@@ -547,7 +585,7 @@ class Worker:
             outcomes[envelope.event_type] = outcomes.get(envelope.event_type, 0) + 1
             log.debug("task attempt ended: %s", envelope.event_type,
                       extra={"task_id": str(envelope.task_id), "attempt": envelope.attempt})
-        log.info("batch of %d small tasks ended in %.1f ms: %s", tasks, (time.monotonic() - started) * 1000,
+        log.info("%s ended in %.1f ms: %s", what, (time.monotonic() - started) * 1000,
                  ", ".join(f"{count} {event_type}" for event_type, count in sorted(outcomes.items())) or "no outcome")
 
     def _result_payload(self, outcome: tuple) -> TaskCompleted | TaskFailed:
