@@ -409,7 +409,7 @@ class Worker:
                     self._claim_next(small_only=True), name="claim-next-batch")
                 try:
                     message = await solving
-                    # Delivered at once, so the outcomes never wait for the next claim's round trip.
+                    # Queued before the next claim is awaited, so the outcomes do not wait for its round trip.
                     self._deliver_batch(claimed, message, started)
                 finally:
                     following = await claiming if claiming is not None else []
@@ -558,8 +558,8 @@ class Worker:
             envelopes.append(self._event(payload, task, attempt + 1 if isinstance(payload, TaskRequeued) else attempt))
         self._schedule_delivery(envelopes, f"batch of {len(claimed)} small tasks", started)
 
-    def _schedule_delivery(self, envelopes: list[Envelope], what: str, started: float) -> None:
-        delivery = asyncio.create_task(self._deliver(envelopes, what, started), name="deliver-outcomes")
+    def _schedule_delivery(self, envelopes: list[Envelope], description: str, started: float) -> None:
+        delivery = asyncio.create_task(self._deliver(envelopes, description, started), name="deliver-outcomes")
         self.deliveries.add(delivery)
         delivery.add_done_callback(self.deliveries.discard)
 
@@ -574,7 +574,7 @@ class Worker:
         return TaskRequeued(previous_attempt=attempt,
                             reason=f"the solve process of worker {self.settings.instance_id} died during a batch")
 
-    async def _deliver(self, envelopes: list[Envelope], what: str, started: float) -> None:
+    async def _deliver(self, envelopes: list[Envelope], description: str, started: float) -> None:
         """Wait for the acknowledgements of a batch's outcome events, resending each one until it is acknowledged."""
         results = await self._send_all(envelopes)
         outcomes: dict[str, int] = {}
@@ -585,7 +585,7 @@ class Worker:
             outcomes[envelope.event_type] = outcomes.get(envelope.event_type, 0) + 1
             log.debug("task attempt ended: %s", envelope.event_type,
                       extra={"task_id": str(envelope.task_id), "attempt": envelope.attempt})
-        log.info("%s ended in %.1f ms: %s", what, (time.monotonic() - started) * 1000,
+        log.info("%s ended in %.1f ms: %s", description, (time.monotonic() - started) * 1000,
                  ", ".join(f"{count} {event_type}" for event_type, count in sorted(outcomes.items())) or "no outcome")
 
     def _result_payload(self, outcome: tuple) -> TaskCompleted | TaskFailed:

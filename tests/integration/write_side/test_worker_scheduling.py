@@ -84,8 +84,8 @@ async def submit_systems(client: httpx.AsyncClient, systems) -> list[str]:
 async def check_solved_once(log: EventLog, task_ids: list[str], systems) -> None:
     """Each task has one completion of its last attempt, by the winner of that attempt's first claim, and it is right.
 
-    A completion of an earlier attempt may also be in the log (a batch that outlived its lease); the
-    projector and every worker ignore it, so it is allowed here too.
+    A completion of an earlier attempt may also be in the log, from a batch that outlived its lease.
+    The projector and every worker ignore it, so it is allowed here too.
     """
     for task_id, (a, b) in zip(task_ids, systems):
         completed = await log.wait_for(task_id, "TaskCompleted", timeout=90)

@@ -1,7 +1,7 @@
 """Batches in the worker: which tasks are small, the outcome events of a batch, cancels before a batch starts.
 
-The producer is replaced by a recorder, because these tests check which events the worker builds; the
-integration tests in tests/integration/write_side send them to a real broker.
+These tests check which events the worker builds, so a recorder takes the producer's place. The
+integration tests in tests/integration/write_side send the events to a real broker.
 """
 
 from __future__ import annotations
