@@ -71,6 +71,8 @@ class BatchWriter:
 
     The positions serve the lag metric and spare each batch a read of `projector_positions`, which is
     safe because the projection lock makes this process the only writer of its positions.
+    NOTE: the advisory lock ends silently when its connection drops (a database restart), and a second
+    projector could then write positions that this one does not see.
     """
 
     def __init__(self, engine: AsyncEngine, store: ProjectionStore) -> None:
