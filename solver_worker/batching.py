@@ -4,16 +4,16 @@ A claim costs one produce and one read of the log (a few milliseconds on a
 local broker), while a 50 x 50 solve takes well under one. Claiming small tasks
 one by one would spend most of a worker's time waiting for the broker, so a
 worker claims up to `max_tasks` small tasks with one round trip and solves them
-in turn. A big task is still claimed alone, so it never waits behind a batch,
-and a batch keeps its tasks for only a few tens of milliseconds, so an idle worker
-never waits long behind a busy one.
+in turn. A big task is still claimed alone, so small tasks never wait behind
+its solve, and a batch keeps its tasks for only a few tens of milliseconds, so
+a big task at the head of the queue waits at most for the batch in progress.
 
 When several workers pick from the same queue at the same moment, their claims
 for the same tasks race and all but one are wasted. To make them pick different
 tasks, each worker looks at the oldest `2 * max_tasks` small tasks and prefers
 those in its own partitions: partitions are ranked by their distance from the
 worker's `preferred_partition`. Tasks outside the window are never taken ahead
-of it, so queue order holds to within one window.
+of it, so queue order is kept to within one window.
 """
 
 from __future__ import annotations
