@@ -383,8 +383,9 @@ class Worker:
             log.info("claimed task" if won else "lost the claim race, trying the next task", extra=_ids(task, attempt))
         else:
             BATCH_SIZE.set(len(won))
-            log.info("claimed %d of %d small tasks; the others were claimed first by other workers", len(won),
-                     len(claims), extra=_ids(*won[0]) if won else {})
+            lost = len(claims) - len(won)
+            log.info("claimed %d small tasks%s", len(won), f"; {lost} were claimed first by other workers" if lost
+                     else "", extra=_ids(*won[0]) if won else {})
         return won
 
     async def _run_batches(self, claimed: list[tuple[OpenTask, int]], stop: asyncio.Event) -> None:
