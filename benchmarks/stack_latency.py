@@ -23,7 +23,9 @@ nginx and, in one run, measures:
   while no worker runs, then starts its own worker processes; the rate counts
   from the first TaskStarted to the last TaskCompleted of the tasks, so it
   measures the workers and not the submissions. Those workers log to
-  `.stack/logs/solver_worker-bench-N.log`.
+  `.stack/logs/solver_worker-bench-N.log`. The reference is the same solves
+  run by the solve process's batch function in this process, with no stack,
+  and the throughput is also printed as a fraction of it.
 
 Both latencies use the one machine's clock. Every loop is bounded; the
 script's workers are stopped and the stack's workers started again on exit.
@@ -250,6 +252,30 @@ def start_worker(number: int, workers: int) -> subprocess.Popen:
                                 stdout=log_file, stderr=subprocess.STDOUT)
 
 
+def measure_bare_solves(count: int) -> float:
+    """Return random dense 50 x 50 solves per second of the solve process's batch function, without the stack."""
+    from schemas.events import ProblemInput, TaskSubmitted
+    from schemas.problem import GeneratorSpec
+    from solver_worker.child import run_batch
+    from solver_worker.solver import CancelToken
+
+    settings = SolverWorkerSettings()
+    jobs = []
+    for seed in range(count):
+        payload = TaskSubmitted(method="auto", rows=50, cols=50, input=ProblemInput(
+            kind="generated", generator=GeneratorSpec(kind="random_dense", n=50, seed=seed)))
+        jobs.append({"task_id": str(uuid.uuid4()), "attempt": 1, "payload": payload.model_dump(mode="json"),
+                     "blob_dir": settings.blob_dir, "inline_solution_max_values": 4096,
+                     "limits": {"max_rows": 1000, "max_cols": 1000, "max_nnz": 10**6, "max_dense_bytes": 10**8}})
+    run_batch(jobs[:50], CancelToken())  # warm-up
+    began = time.perf_counter()
+    outcomes = run_batch(jobs, CancelToken())
+    elapsed = time.perf_counter() - began
+    if any(outcome[0] != "completed" for outcome in outcomes):
+        raise RuntimeError("a reference solve did not complete")
+    return count / elapsed
+
+
 async def measure_throughput(client, headers, tail: EventTail, settings: SolverWorkerSettings, workers: int,
                              solves: int, concurrency: int, seed: int) -> tuple[float, float, int]:
     """Return (submissions per second, solves per second, tasks not completed) with `workers` of this script's workers."""
@@ -313,6 +339,9 @@ async def main() -> None:
         if arguments.skip_throughput:
             await tail.stop()
             return
+        bare = measure_bare_solves(2000)
+        print(f"reference: {bare:.0f} solves/s by the solve process's batch function alone (one process, "
+              "no stack)", flush=True)
         names = stack_worker_names()
         stack_ctl("stop", *names)
         try:
@@ -320,9 +349,9 @@ async def main() -> None:
                 submitted, solved, failed = await measure_throughput(
                     client, headers, tail, settings, workers, arguments.solves, arguments.concurrency,
                     seed=10_000 * (run + 1))
-                print(f"throughput with {workers} worker(s): {solved:.0f} solves/s ({arguments.solves} random dense "
-                      f"50 x 50, {failed} not completed); submissions {submitted:.0f}/s at concurrency "
-                      f"{arguments.concurrency}", flush=True)
+                print(f"throughput with {workers} worker(s): {solved:.0f} solves/s = {solved / bare:.2f} x the "
+                      f"reference ({arguments.solves} random dense 50 x 50, {failed} not completed); submissions "
+                      f"{submitted:.0f}/s at concurrency {arguments.concurrency}", flush=True)
         finally:
             stack_ctl("start", *names)
     await tail.stop()
