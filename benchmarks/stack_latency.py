@@ -42,7 +42,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -257,16 +257,17 @@ def measure_bare_solves(count: int) -> float:
     from schemas.events import ProblemInput, TaskSubmitted
     from schemas.problem import GeneratorSpec
     from solver_worker.child import run_batch
+    from solver_worker.service import Worker
     from solver_worker.solver import CancelToken
+    from solver_worker.taskbook import OpenTask
 
-    settings = SolverWorkerSettings()
+    worker = Worker(SolverWorkerSettings())  # only builds the jobs, exactly as a worker sends them
     jobs = []
     for seed in range(count):
         payload = TaskSubmitted(method="auto", rows=50, cols=50, input=ProblemInput(
             kind="generated", generator=GeneratorSpec(kind="random_dense", n=50, seed=seed)))
-        jobs.append({"task_id": str(uuid.uuid4()), "attempt": 1, "payload": payload.model_dump(mode="json"),
-                     "blob_dir": settings.blob_dir, "inline_solution_max_values": 4096,
-                     "limits": {"max_rows": 1000, "max_cols": 1000, "max_nnz": 10**6, "max_dense_bytes": 10**8}})
+        task = OpenTask(uuid.uuid4(), None, payload, 0, seed, datetime.now(UTC))
+        jobs.append(worker._job(task, 1))  # noqa: SLF001
     run_batch(jobs[:50], CancelToken())  # warm-up
     began = time.perf_counter()
     outcomes = run_batch(jobs, CancelToken())
@@ -315,7 +316,7 @@ async def main() -> None:
     parser.add_argument("--progress-n", type=int, default=4000, help="order of those dense tasks")
     parser.add_argument("--solves", type=int, default=2000, help="small solves per throughput run")
     parser.add_argument("--concurrency", type=int, default=64, help="parallel submissions of the throughput run")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts of the throughput runs")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="numbers of workers, one throughput run for each")
     parser.add_argument("--skip-throughput", action="store_true", help="measure only the two latencies")
     arguments = parser.parse_args()
 

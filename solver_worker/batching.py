@@ -5,8 +5,8 @@ local broker), while a 50 x 50 solve takes well under one. Claiming small tasks
 one by one would spend most of a worker's time waiting for the broker, so a
 worker claims up to `max_tasks` small tasks with one round trip and solves them
 in turn. A big task is still claimed alone, so small tasks never wait behind
-its solve, and a batch keeps its tasks for only a few tens of milliseconds, so
-a big task at the head of the queue waits at most for the batch in progress.
+its solve. A batch keeps its tasks for only a few tens of milliseconds, so a
+big task at the head of the queue waits at most for the batch in progress.
 
 When several workers pick from the same queue at the same moment, their claims
 for the same tasks race and all but one are wasted. To make them pick different

@@ -437,6 +437,7 @@ class Worker:
                      extra={"task_id": str(cancelled[0].task_id), "attempt": cancelled[0].attempt})
             self._schedule_delivery(cancelled, "claimed tasks cancelled before their batch", time.monotonic())
         return keep
+
     async def _run(self, task: OpenTask, attempt: int) -> None:
         process = await self._take_process()
         await process.wait_ready()
@@ -576,7 +577,7 @@ class Worker:
                             reason=f"the solve process of worker {self.settings.instance_id} died during a batch")
 
     async def _deliver(self, envelopes: list[Envelope], description: str, started: float) -> None:
-        """Wait for the acknowledgements of a batch's outcome events, resending each one until it is acknowledged."""
+        """Wait for the acknowledgements of queued outcome events, resending each one until it is acknowledged."""
         results = await self._send_all(envelopes)
         outcomes: dict[str, int] = {}
         for envelope, result in zip(envelopes, results):
@@ -702,17 +703,17 @@ class Worker:
 
     async def _send_all(self, envelopes: list[Envelope]) -> list[RecordMetadata | BaseException]:
         """Send every envelope before waiting for any acknowledgement; return each one's metadata or error."""
-        pending: list[asyncio.Future | BaseException] = []
+        futures: list[asyncio.Future] = []
         for envelope in envelopes:
             key, value, headers = encode(envelope)
             try:
-                pending.append(await self.producer.send(topic_for(envelope.event_type, self.settings), value,
+                futures.append(await self.producer.send(topic_for(envelope.event_type, self.settings), value,
                                                         key=key, headers=headers))
             except KafkaError as error:
-                pending.append(error)
-        futures = [item for item in pending if isinstance(item, asyncio.Future)]
-        acknowledged = iter(await asyncio.gather(*futures, return_exceptions=True))
-        return [item if isinstance(item, BaseException) else next(acknowledged) for item in pending]
+                failed = asyncio.get_running_loop().create_future()
+                failed.set_exception(error)
+                futures.append(failed)
+        return await asyncio.gather(*futures, return_exceptions=True)
 
     async def _send_quietly(self, envelope: Envelope) -> None:
         """Send telemetry; a failure is logged and dropped because the next report replaces it."""

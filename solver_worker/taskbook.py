@@ -26,9 +26,9 @@ from schemas.events import (
 log = logging.getLogger(__name__)
 
 TERMINAL = (TaskCompleted, TaskFailed, TaskCancelled)
-# Event types whose payload the book never reads, so a reader may pass None for it and skip validating it.
 TERMINAL_TYPES = frozenset(event.event_type for event in TERMINAL)
-PAYLOAD_NOT_READ = frozenset({*(event.event_type for event in TERMINAL), TaskCancellationRequested.event_type})
+# Event types whose payload the book never reads, so a reader may pass None for it and skip validating it.
+PAYLOAD_NOT_READ = TERMINAL_TYPES | {TaskCancellationRequested.event_type}
 
 
 @dataclass
@@ -75,17 +75,15 @@ class TaskBook:
             self.open[task_id] = task
             return task
         task = self.open.get(task_id)
-        terminal = envelope.event_type in TERMINAL_TYPES
         if task is None:
-            if terminal:
+            if envelope.event_type in TERMINAL_TYPES:
                 self.finished.add(task_id)  # its submit lies before the committed position
             return None
         if isinstance(payload, TaskRequeued):
             return self._requeue(task, envelope, payload)
-        return self._apply_to(task, envelope, payload, terminal)
+        return self._apply_to(task, envelope, payload)
 
-    def _apply_to(self, task: OpenTask, envelope: Envelope, payload: Payload | None,
-                  terminal: bool) -> OpenTask | None:
+    def _apply_to(self, task: OpenTask, envelope: Envelope, payload: Payload | None) -> OpenTask | None:
         if envelope.event_type == TaskCancellationRequested.event_type:
             if not task.cancel_requested:
                 task.cancel_requested = True
@@ -102,7 +100,7 @@ class TaskBook:
             task.status, task.claim_event_id, task.worker = "running", envelope.event_id, payload.worker
             task.lease_expires_at = max(payload.lease_expires_at, self.lease_floor)
             return task
-        if terminal:
+        if envelope.event_type in TERMINAL_TYPES:
             del self.open[task.task_id]
             self.finished.add(task.task_id)
             return task

@@ -116,12 +116,12 @@ async def test_dead_batch_requeues_with_next_attempt():
 
 async def test_cancel_request_drops_task_from_batch():
     subject = worker()
-    kept, cancelled = open_task(subject), open_task(subject)
+    runnable, cancelled = open_task(subject), open_task(subject)
     subject.book.open[cancelled.task_id].cancel_requested = True
 
-    remaining = subject._drop_cancelled([(kept, 1), (cancelled, 1)])
+    remaining = subject._drop_cancelled([(runnable, 1), (cancelled, 1)])
     sent = await delivered(subject)
 
-    assert remaining == [(kept, 1)]
+    assert remaining == [(runnable, 1)]
     assert [(envelope.task_id, envelope.event_type) for envelope in sent] == [(cancelled.task_id, "TaskCancelled")]
     assert sent[0].payload["while_running"] is False
