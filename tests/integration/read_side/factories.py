@@ -15,7 +15,7 @@ from common.auth import issue_token
 from common.settings import ServiceSettings
 from schemas.events import (
     Envelope, InlineMatrix, Payload, ProblemInput, Producer, SolutionSummary, TaskCompleted, TaskProgressed,
-    TaskStarted, TaskSubmitted, encode, format_consistency_token, make_event,
+    TaskRequeued, TaskStarted, TaskSubmitted, encode, format_consistency_token, make_event,
 )
 from schemas.tables import projector_positions, users
 
@@ -71,14 +71,29 @@ class EventLog:
         the claim, so they leave a task claimed this way to the test. Its lease
         (LEASE) outlasts every test.
         """
-        first = await self._send_later(self.envelope(submitted or small_problem()))
-        second = await self._send_later(self.envelope(started()))
-        await first
-        return await second
+        return await self.send_back_to_back(self.envelope(submitted or small_problem()), self.envelope(started()))
 
-    async def _send_later(self, envelope: Envelope):
-        key, value, headers = encode(envelope)
-        return await self.producer.send(self.settings.topic_task_events, value, key=key, headers=headers)
+    async def requeue_and_claim(self, attempt: int, worker: str) -> RecordMetadata:
+        """Requeue the task as `attempt` and claim that attempt for `worker`, back to back.
+
+        A requeued task is free for any running solver worker to claim, so the
+        claim has to be in the log before a worker can read the requeue.
+        """
+        requeued = TaskRequeued(previous_attempt=attempt - 1, reason="lease expired")
+        return await self.send_back_to_back(self.envelope(requeued, attempt), self.envelope(started(worker), attempt))
+
+    async def send_back_to_back(self, *envelopes: Envelope) -> RecordMetadata:
+        """Send `envelopes` to the events topic without waiting between them and return the last one's metadata.
+
+        They usually share one produce request, and a worker needs a fetch and a produce of its own to answer the
+        first, so the others are in the log before a worker's claim can be.
+        """
+        pending = []
+        for envelope in envelopes:
+            key, value, headers = encode(envelope)
+            pending.append(await self.producer.send(self.settings.topic_task_events, value, key=key, headers=headers))
+        results = [await future for future in pending]
+        return results[-1]
 
     @staticmethod
     def token(metadata: RecordMetadata) -> str:

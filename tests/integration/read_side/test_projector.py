@@ -11,11 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from schemas.events import TaskRequeued
 from schemas.tables import task_events, tasks
 from tests.conftest import REPO_ROOT
 from tests.integration.read_side.factories import (
-    EventLog, completed, progressed, started, wait_for_projection,
+    EventLog, completed, progressed, wait_for_projection,
 )
 
 pytestmark = pytest.mark.stack
@@ -60,8 +59,7 @@ async def test_duplicate_delivery_changes_nothing(producer, settings, engine, us
 async def test_superseded_attempt_is_fenced(producer, settings, engine, user):
     log = EventLog(producer, settings, user.user_id)
     await log.submit_and_claim()
-    await log.send(TaskRequeued(previous_attempt=1, reason="lease expired"), attempt=2)
-    await log.send(started("second-worker"), attempt=2)
+    await log.requeue_and_claim(attempt=2, worker="second-worker")
     await log.send(progressed(0.9), attempt=1)
     await wait_for_projection(engine, await log.send(completed((5.0, 5.0)), attempt=1))
 
