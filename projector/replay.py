@@ -44,7 +44,7 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
     # Without a group, a subscribed consumer is assigned every partition of the topic.
     consumer = create_consumer(settings, settings.topic_task_events, group_id=None, auto_offset_reset="earliest")
     await start_with_retry(consumer, "replay reader")
-    total = BatchReport()
+    total, done, started = BatchReport(), 0, time.monotonic()
     try:
         while not consumer.assignment():
             await asyncio.sleep(0.05)
@@ -55,7 +55,7 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
             ends = {tp: min(end, stop_at.get(tp.partition, 0)) for tp, end in ends.items()}
         goal = sum(ends.values())
         say(f"replaying {goal} records of {settings.topic_task_events} from offset 0")
-        done, last_report = 0, time.monotonic()
+        started = last_report = time.monotonic()
         pending = {tp for tp, end in ends.items() if end > 0}
         while pending:
             batches = await consumer.getmany(*pending, timeout_ms=1000, max_records=settings.projector_batch_max)
@@ -75,8 +75,9 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
                 last_report = time.monotonic()
     finally:
         await consumer.stop()
-    say(f"replayed {done} records: {total.applied} applied, {total.ignored} ignored, "
-        f"{total.duplicates} duplicates, {total.invalid} invalid")
+    elapsed = time.monotonic() - started
+    say(f"replayed {done} records in {elapsed:.1f} s ({done / max(elapsed, 1e-9):.0f} records/s): "
+        f"{total.applied} applied, {total.ignored} ignored, {total.duplicates} duplicates, {total.invalid} invalid")
     return total
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, bindparam, cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from projector.reducer import apply_event
@@ -30,6 +30,11 @@ from schemas.tables import projector_positions, results, task_events, tasks
 log = logging.getLogger(__name__)
 
 TASK_COLUMNS = [column.name for column in tasks.columns]
+# Columns that only TaskSubmitted sets and that may be large (an inline matrix). The projector neither loads
+# them for an existing task nor writes them again.
+_SUBMITTED_ONLY = frozenset({"input", "options"})
+_LOADED_COLUMNS = [column for column in tasks.columns if column.name not in _SUBMITTED_ONLY]
+_UPDATED_COLUMNS = [name for name in TASK_COLUMNS if name not in _SUBMITTED_ONLY | {"task_id", "updated_at"}]
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,8 @@ class ProjectionStore:
         if not task_ids:
             return
         current = {row["task_id"]: dict(row) for row in (await connection.execute(
-            select(tasks).where(tasks.c.task_id.in_(task_ids)))).mappings()}
+            select(*_LOADED_COLUMNS).where(tasks.c.task_id.in_(task_ids)))).mappings()}
+        existing = set(current)
         changed: dict[uuid.UUID, dict] = {}
         results_by_task: dict[uuid.UUID, dict] = {}
         for record, envelope, payload in events:
@@ -160,7 +166,8 @@ class ProjectionStore:
             current[envelope.task_id] = changed[envelope.task_id] = outcome.task
             if outcome.result is not None:
                 results_by_task[envelope.task_id] = outcome.result
-        await _upsert_tasks(connection, list(changed.values()))
+        await _insert_tasks(connection, [row for task_id, row in changed.items() if task_id not in existing])
+        await _update_tasks(connection, [row for task_id, row in changed.items() if task_id in existing])
         await _upsert_results(connection, list(results_by_task.values()))
 
     async def _store_positions(self, connection: AsyncConnection, positions: dict[tuple[str, int], int]) -> None:
@@ -173,7 +180,10 @@ class ProjectionStore:
 
 # The statements are built once and executed with a list of rows (executemany), so SQLAlchemy compiles each
 # one once and renders the rows as batched VALUES; a `.values(rows)` statement is compiled anew for every batch.
-_INSERT_AUDIT = insert(task_events).on_conflict_do_nothing().returning(task_events.c.event_id)
+# The audit copy arrives as JSON text from pydantic's serializer: 3 to 10 times faster than the standard
+# library's encoder that SQLAlchemy would run on a dict (measured on TaskSubmitted, generated and 50 x 50 inline).
+_INSERT_AUDIT = (insert(task_events).values(envelope=cast(bindparam("envelope_json", type_=Text), JSONB))
+                 .on_conflict_do_nothing().returning(task_events.c.event_id))
 _POSITION = insert(projector_positions)
 _UPSERT_POSITION = _POSITION.on_conflict_do_update(
     index_elements=[projector_positions.c.consumer, projector_positions.c.topic, projector_positions.c.partition],
@@ -182,6 +192,8 @@ _TASK = insert(tasks)
 _UPSERT_TASK = _TASK.on_conflict_do_update(index_elements=[tasks.c.task_id], set_={
     **{name: _TASK.excluded[name] for name in TASK_COLUMNS if name not in ("task_id", "updated_at")},
     "updated_at": _TASK.excluded.updated_at})
+_UPDATE_TASK = (update(tasks).where(tasks.c.task_id == bindparam("key_task_id"))
+                .values(updated_at=func.now()))
 
 
 def _audit_row(record: LogRecord, envelope: Envelope) -> dict[str, Any]:
@@ -189,15 +201,24 @@ def _audit_row(record: LogRecord, envelope: Envelope) -> dict[str, Any]:
         "event_id": envelope.event_id, "task_id": envelope.task_id, "user_id": envelope.user_id,
         "event_type": envelope.event_type, "schema_version": envelope.schema_version,
         "attempt": envelope.attempt, "occurred_at": envelope.occurred_at, "topic": record.topic,
-        "partition": record.partition, "offset": record.offset, "envelope": envelope.model_dump(mode="json"),
+        "partition": record.partition, "offset": record.offset, "envelope_json": envelope.model_dump_json(),
     }
 
 
-async def _upsert_tasks(connection: AsyncConnection, rows: list[dict]) -> None:
+async def _insert_tasks(connection: AsyncConnection, rows: list[dict]) -> None:
+    """Insert the rows of tasks submitted in this batch, with every column."""
     if not rows:
         return
     values = [{name: row.get(name) for name in TASK_COLUMNS if name != "updated_at"} for row in rows]
     await connection.execute(_UPSERT_TASK, values)
+
+
+async def _update_tasks(connection: AsyncConnection, rows: list[dict]) -> None:
+    """Update the rows of tasks projected before this batch, except the columns only TaskSubmitted sets."""
+    if not rows:
+        return
+    values = [{"key_task_id": row["task_id"], **{name: row[name] for name in _UPDATED_COLUMNS}} for row in rows]
+    await connection.execute(_UPDATE_TASK, values)
 
 
 async def _upsert_results(connection: AsyncConnection, rows: list[dict]) -> None:
