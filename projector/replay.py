@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 READ_MODEL_TABLES = [tasks, results, task_events, projector_positions]
 # Most differences `verify` prints one by one; the summary counts all of them.
 PRINTED_DIFFERENCES = 20
+# Maximum rows per table that `compare` describes. It counts the others.
+LISTED_DIFFERENCES = 1000
 
 
 async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: ProjectionStore,
@@ -107,7 +109,7 @@ async def rebuild(settings: ProjectorSettings, say: Callable[[str], None] = prin
 
 async def verify(settings: ProjectorSettings, *, keep_schema: bool = False,
                  say: Callable[[str], None] = print) -> list[str]:
-    """Replay into a scratch schema, compare it with the live tables and return the differences."""
+    """Replay into a scratch schema, compare it with the live tables and return the listed differences."""
     engine = create_engine(settings)
     schema = f"verify_{datetime.now(UTC):%Y%m%d%H%M%S}_{int(time.time() * 1000) % 1000:03d}"
     try:
@@ -121,10 +123,13 @@ async def verify(settings: ProjectorSettings, *, keep_schema: bool = False,
         store = ProjectionStore(settings.projector_consumer, settings.topic_task_events, schema=schema)
         await replay(settings, engine, store, live_positions, say)
         async with engine.connect() as connection:
-            differences = await compare(connection, schema, settings.topic_task_events, live_positions, say)
+            differences, total = await compare(connection, schema, settings.topic_task_events, live_positions, say)
         for line in differences[:PRINTED_DIFFERENCES]:
             say(f"  difference: {line}")
-        say(f"verify found {len(differences)} differences" if differences else "verify found no differences")
+        if total:
+            say(f"verify found {total} {'difference' if total == 1 else 'differences'}")
+        else:
+            say("verify found no differences")
         return differences
     finally:
         if not keep_schema:
@@ -142,56 +147,74 @@ async def _live_positions(connection: AsyncConnection, settings: ProjectorSettin
 
 
 async def compare(connection: AsyncConnection, schema: str, events_topic: str, positions: dict[int, int],
-                  say: Callable[[str], None]) -> list[str]:
-    """Return one line per row that differs between the live tables and `schema`."""
-    scratch = await connection.execution_options(schema_translate_map={None: schema})
-    live_tasks = await _rows(connection, tasks, "task_id")
-    live_results = await _rows(connection, results, "task_id")
-    live_events = await _rows(connection, task_events, "event_id", task_events.c.topic == events_topic)
-    changed = await _changed_since(connection, events_topic, positions)
-    replayed_tasks = await _rows(scratch, tasks, "task_id")
-    replayed_results = await _rows(scratch, results, "task_id")
-    replayed_events = await _rows(scratch, task_events, "event_id")
-    say(f"comparing {len(replayed_tasks)} tasks, {len(replayed_results)} results, {len(replayed_events)} events; "
-        f"{len(changed)} tasks changed during verify are left out")
+                  say: Callable[[str], None]) -> tuple[list[str], int]:
+    """Return a line per row that differs between the live tables and `schema`, and the count of such rows.
 
-    live_events = {key: row for key, row in live_events.items()
-                   if row["offset"] < positions.get(row["partition"], 0)}
-    differences = _diff("task", _without(live_tasks, changed), _without(replayed_tasks, changed),
-                        ignore=TELEMETRY_COLUMNS)
-    differences += _diff("result", _without(live_results, changed), _without(replayed_results, changed))
-    differences += _diff("event", live_events, replayed_events)
-    return differences
+    PostgreSQL joins the two copies of each table, so this process's memory does not grow with the log.
+    Only the first LISTED_DIFFERENCES rows of each table get a line.
+    """
+    live_schema = (await connection.execute(text("SELECT current_schema()"))).scalar_one()
+    parameters = {"topic": events_topic, "partitions": list(positions), "offsets": list(positions.values())}
+    counts = (await connection.execute(text(_COUNTS.format(live=live_schema, scratch=schema)), parameters)).one()
+    say(f"comparing {counts.tasks} tasks, {counts.results} results, {counts.events} events; "
+        f"{counts.changed} tasks changed during verify are left out")
 
-
-async def _rows(connection: AsyncConnection, table, key: str, *where) -> dict[Any, dict]:
-    rows = await connection.execute(select(table).where(*where))
-    return {row._mapping[key]: dict(row._mapping) for row in rows}
+    differences, total = [], 0
+    for kind, query in (("task", _DIFFERENT_TASKS), ("result", _DIFFERENT_RESULTS), ("event", _DIFFERENT_EVENTS)):
+        sql = text(query.format(live=live_schema, scratch=schema, listed=LISTED_DIFFERENCES))
+        rows = (await connection.execute(sql, parameters)).all()
+        differences += [_describe(kind, row.key, row.live, row.replayed) for row in rows]
+        total += rows[0].total if rows else 0
+    return differences, total
 
 
-async def _changed_since(connection: AsyncConnection, events_topic: str, positions: dict[int, int]) -> set:
-    """Return the tasks with live events at or after the replay's stopping point."""
-    changed = set()
-    rows = await connection.execute(select(task_events.c.task_id, task_events.c.partition, task_events.c.offset)
-                                    .where(task_events.c.topic == events_topic))
-    for task_id, partition, offset in rows:
-        if offset >= positions.get(partition, 0):
-            changed.add(task_id)
-    return changed
+def _describe(kind: str, key: Any, live: dict | None, replayed: dict | None) -> str:
+    if replayed is None:
+        return f"{kind} {key} is live but not replayed"
+    if live is None:
+        return f"{kind} {key} is replayed but not live"
+    columns = [name for name in sorted(live.keys() | replayed.keys()) if live.get(name) != replayed.get(name)]
+    changes = ", ".join(f"{name}: live {live.get(name)!r} != replayed {replayed.get(name)!r}" for name in columns[:3])
+    return f"{kind} {key} differs in {changes}"
 
 
-def _without(rows: dict, keys: set) -> dict:
-    return {key: row for key, row in rows.items() if key not in keys}
-
-
-def _diff(kind: str, live: dict, replayed: dict, ignore: frozenset = frozenset()) -> list[str]:
-    lines = [f"{kind} {key} is live but not replayed" for key in live.keys() - replayed.keys()]
-    lines += [f"{kind} {key} is replayed but not live" for key in replayed.keys() - live.keys()]
-    for key in live.keys() & replayed.keys():
-        columns = [name for name in live[key] if name not in ignore and live[key][name] != replayed[key][name]]
-        if columns:
-            column_changes = ", ".join(f"{name}: live {live[key][name]!r} != replayed {replayed[key][name]!r}"
-                              for name in columns[:3])
-            lines.append(f"{kind} {key} differs in {column_changes}")
-    return lines
-
+# The SQL below turns rows into jsonb, so one expression compares whole rows whatever their column types.
+# `positions` are the live projector's next offsets per partition when verify started. Live events at or after
+# them were not replayed, and their tasks are left out of the task and result comparisons.
+_CHANGED = """
+    positions AS (SELECT * FROM unnest(CAST(:partitions AS integer[]), CAST(:offsets AS bigint[]))
+                  AS p(partition, next_offset)),
+    changed AS (SELECT DISTINCT e.task_id FROM "{live}".task_events e
+                LEFT JOIN positions p ON p.partition = e.partition
+                WHERE e.topic = :topic AND e."offset" >= coalesce(p.next_offset, 0))"""
+_COUNTS = f"""
+    WITH {_CHANGED}
+    SELECT (SELECT count(*) FROM "{{scratch}}".tasks) AS tasks, (SELECT count(*) FROM "{{scratch}}".results) AS results,
+           (SELECT count(*) FROM "{{scratch}}".task_events) AS events, (SELECT count(*) FROM changed) AS changed"""
+_TELEMETRY = "ARRAY[" + ", ".join(f"'{name}'" for name in sorted(TELEMETRY_COLUMNS)) + "]"
+_DIFFERENCE = """
+    SELECT coalesce(l.key, r.key) AS key, l.row AS live, r.row AS replayed, count(*) OVER () AS total
+    FROM live l FULL OUTER JOIN replayed r ON l.key = r.key
+    WHERE l.row IS DISTINCT FROM r.row
+    ORDER BY 1 LIMIT {listed}"""
+_DIFFERENT_TASKS = f"""
+    WITH {_CHANGED},
+    live AS (SELECT t.task_id AS key, to_jsonb(t) - {_TELEMETRY}::text[] AS row FROM "{{live}}".tasks t
+             WHERE t.task_id NOT IN (SELECT task_id FROM changed)),
+    replayed AS (SELECT t.task_id AS key, to_jsonb(t) - {_TELEMETRY}::text[] AS row FROM "{{scratch}}".tasks t
+                 WHERE t.task_id NOT IN (SELECT task_id FROM changed))
+    {_DIFFERENCE}"""
+_DIFFERENT_RESULTS = f"""
+    WITH {_CHANGED},
+    live AS (SELECT r.task_id AS key, to_jsonb(r) AS row FROM "{{live}}".results r
+             WHERE r.task_id NOT IN (SELECT task_id FROM changed)),
+    replayed AS (SELECT r.task_id AS key, to_jsonb(r) AS row FROM "{{scratch}}".results r
+                 WHERE r.task_id NOT IN (SELECT task_id FROM changed))
+    {_DIFFERENCE}"""
+_DIFFERENT_EVENTS = f"""
+    WITH {_CHANGED},
+    live AS (SELECT e.event_id AS key, to_jsonb(e) AS row FROM "{{live}}".task_events e
+             LEFT JOIN positions p ON p.partition = e.partition
+             WHERE e.topic = :topic AND e."offset" < coalesce(p.next_offset, 0)),
+    replayed AS (SELECT e.event_id AS key, to_jsonb(e) AS row FROM "{{scratch}}".task_events e)
+    {_DIFFERENCE}"""

@@ -9,9 +9,9 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, update
 
-from schemas.tables import task_events, tasks
+from schemas.tables import results, task_events, tasks
 from tests.conftest import REPO_ROOT
 from tests.integration.read_side.factories import (
     EventLog, completed, progressed, wait_for_projection,
@@ -118,6 +118,30 @@ async def test_verify_finds_no_difference(producer, settings, engine, user):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verify found no differences" in result.stdout
     assert "replaying" in result.stdout
+
+
+async def test_verify_reports_changed_rows(producer, settings, engine, user):
+    log = EventLog(producer, settings, user.user_id)
+    await log.submit_and_claim()
+    await wait_for_projection(engine, await log.send(completed()))
+    original = await task_row(engine, log)
+    async with engine.begin() as connection:
+        selected = await connection.execute(select(results).where(results.c.task_id == log.task_id))
+        result = dict(selected.one()._mapping)
+        await connection.execute(update(tasks).where(tasks.c.task_id == log.task_id).values(relative_residual=0.5))
+        await connection.execute(delete(results).where(results.c.task_id == log.task_id))
+    try:
+        verified = projector_command("verify")
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(update(tasks).where(tasks.c.task_id == log.task_id)
+                                     .values(relative_residual=original["relative_residual"]))
+            await connection.execute(insert(results).values(result))
+
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert f"task {log.task_id} differs in relative_residual: live 0.5 != replayed" in verified.stdout
+    assert f"result {log.task_id} is replayed but not live" in verified.stdout
+    assert "verify found 2 differences" in verified.stdout
 
 
 async def test_rebuild_reproduces_read_models(producer, settings, engine, user):
