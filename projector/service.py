@@ -21,7 +21,12 @@ to stop, well inside supervisord's `stopwaitsecs`.
 
 While running, the projector holds a PostgreSQL advisory lock, so that a
 second projector or a `rebuild` cannot write the live read models at the
-same time.
+same time. The lock belongs to one database session, which can end without
+the projector noticing (a database restart, an administrator's
+`pg_terminate_backend`). So every batch transaction first checks that this
+session still holds the lock, and the projector stops when it does not:
+supervisord or compose restarts it, and the new process waits for the lock
+and reloads the stored positions.
 """
 
 from __future__ import annotations
@@ -66,18 +71,22 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-class BatchWriter:
-    """Applies batches with retries on transient errors; keeps the committed positions.
+class ProjectionLockLostError(RuntimeError):
+    """The session that held the projection lock ended, so this projector may no longer write."""
 
-    The positions serve the lag metric and spare each batch a read of `projector_positions`, which is
-    safe because the projection lock makes this process the only writer of its positions.
-    NOTE: the advisory lock ends silently when its connection drops (a database restart), and a second
-    projector could then write positions that this one does not see.
+
+class BatchWriter:
+    """Applies batches with retries on transient errors and keeps the committed positions.
+
+    The positions serve the lag metric and spare each batch a read of `projector_positions`. That is safe
+    because the projection lock makes this process the only writer of its positions, and each batch checks
+    that the lock is still held by the session `lock_pid` (a PostgreSQL backend process id).
     """
 
-    def __init__(self, engine: AsyncEngine, store: ProjectionStore) -> None:
+    def __init__(self, engine: AsyncEngine, store: ProjectionStore, lock_pid: int | None = None) -> None:
         self.engine = engine
         self.store = store
+        self.lock_pid = lock_pid
         self.positions: dict[tuple[str, int], int] = {}
 
     async def load(self) -> None:
@@ -90,6 +99,7 @@ class BatchWriter:
             try:
                 started = time.perf_counter()
                 async with self.engine.begin() as connection:
+                    await self._check_lock(connection)
                     report = await self.store.apply_batch(connection, records, self.positions)
                 BATCH_SECONDS.observe(time.perf_counter() - started)
                 break
@@ -103,6 +113,22 @@ class BatchWriter:
         for outcome in ("applied", "ignored", "duplicates", "invalid"):
             RECORDS.labels(outcome).inc(getattr(report, outcome))
         return report
+
+    async def _check_lock(self, connection: AsyncConnection) -> None:
+        if self.lock_pid is None:
+            return
+        key = {"pid": self.lock_pid, "classid": PROJECTOR_LOCK_KEY >> 32, "objid": PROJECTOR_LOCK_KEY & 0xFFFFFFFF}
+        lock_held = (await connection.execute(_LOCK_HELD, key)).scalar_one()
+        if not lock_held:
+            raise ProjectionLockLostError(
+                f"the projection lock's session (PostgreSQL backend {self.lock_pid}) has ended. Stopping so that "
+                "a restarted projector takes the lock again and reloads the stored positions")
+
+
+# pg_locks shows a bigint advisory key as its high and low 32 bits (classid, objid) with objsubid 1
+# (PostgreSQL documentation, "pg_locks").
+_LOCK_HELD = text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :pid "
+                  "AND classid = :classid AND objid = :objid AND objsubid = 1)")
 
 
 def create_faust_app(settings: ProjectorSettings, writer: BatchWriter, failure: asyncio.Future) -> faust.App:
@@ -241,7 +267,11 @@ async def run(settings: ProjectorSettings) -> None:
     async def main(stop: asyncio.Event) -> None:
         await wait_for_schema(engine)
         lock = await acquire_projection_lock(engine, wait=True)
-        writer = BatchWriter(engine, ProjectionStore(settings.projector_consumer, settings.topic_task_events))
+        lock_pid = (await lock.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        await lock.commit()
+        log.info("holding the projection lock in PostgreSQL backend %d", lock_pid)
+        writer = BatchWriter(engine, ProjectionStore(settings.projector_consumer, settings.topic_task_events),
+                             lock_pid)
         await writer.load()
         failure: asyncio.Future = asyncio.get_running_loop().create_future()
         app = create_faust_app(settings, writer, failure)
@@ -261,7 +291,7 @@ async def run(settings: ProjectorSettings) -> None:
             states.cancel()
             await asyncio.gather(lag, states, return_exceptions=True)
             await _stop_app(app, settings.projector_stop_timeout_s)
-            await lock.close()
+            await _release(lock)
         if failure.done():
             raise RuntimeError("the projection agent failed") from failure.result()
 
@@ -273,6 +303,14 @@ async def run(settings: ProjectorSettings) -> None:
                           settings.projector_health_port, main, health)
     finally:
         await engine.dispose()
+
+
+async def _release(lock: AsyncConnection) -> None:
+    """Close the lock's connection, which ends the lock, even when its session is already gone."""
+    try:
+        await lock.close()
+    except Exception as error:  # usually the session ended first, and PostgreSQL released the lock with it
+        log.warning("closing the projection lock's connection failed: %s", error)
 
 
 async def _stop_app(app: faust.App, timeout_s: float) -> None:

@@ -9,8 +9,9 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 
+from projector.service import PROJECTOR_LOCK_KEY
 from schemas.tables import results, task_events, tasks
 from tests.conftest import REPO_ROOT
 from tests.integration.read_side.factories import (
@@ -93,6 +94,33 @@ async def test_restart_resumes_without_loss(producer, settings, engine, user, st
     assert (await task_row(engine, second))["status"] == "completed"
     assert await audit_count(engine, first) == 3
     assert await audit_count(engine, second) == 3
+
+
+async def lock_holder(engine) -> int | None:
+    """Return the PostgreSQL backend that holds the projection lock, or None when the lock is free."""
+    query = text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 "
+                 "AND objid = :key AND objsubid = 1")
+    async with engine.connect() as connection:
+        return (await connection.execute(query, {"key": PROJECTOR_LOCK_KEY})).scalar_one_or_none()
+
+
+async def test_lost_lock_restarts_projector(producer, settings, engine, user):
+    holder = await lock_holder(engine)
+    assert holder is not None
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
+
+    log = EventLog(producer, settings, user.user_id)
+    await wait_for_projection(engine, await log.submit_and_claim(), timeout_s=90)
+    await wait_for_projection(engine, await log.send(completed()), timeout_s=30)
+
+    assert (await task_row(engine, log))["status"] == "completed"
+    assert await audit_count(engine, log) == 3
+    new_holder = await lock_holder(engine)
+    assert new_holder is not None
+    assert new_holder != holder
+    projector_log = (REPO_ROOT / ".stack" / "logs" / "projector.log").read_text()
+    assert f"the projection lock's session (PostgreSQL backend {holder}) has ended. Stopping" in projector_log
 
 
 async def test_lag_metric_is_exposed(stack):
