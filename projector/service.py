@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 
 import faust
@@ -290,8 +291,10 @@ async def run(settings: ProjectorSettings) -> None:
             lag.cancel()
             states.cancel()
             await asyncio.gather(lag, states, return_exceptions=True)
-            await _stop_app(app, settings.projector_stop_timeout_s)
+            stopped = await _stop_app(app, settings.projector_stop_timeout_s)
             await _release(lock)
+            if not stopped:
+                _exit_now(1 if failure.done() else 0)
         if failure.done():
             raise RuntimeError("the projection agent failed") from failure.result()
 
@@ -313,9 +316,27 @@ async def _release(lock: AsyncConnection) -> None:
         log.warning("closing the projection lock's connection failed: %s", error)
 
 
-async def _stop_app(app: faust.App, timeout_s: float) -> None:
-    try:
-        await asyncio.wait_for(app.stop(), timeout=timeout_s)
+async def _stop_app(app: faust.App, timeout_s: float) -> bool:
+    """Stop the faust app and return whether it stopped within `timeout_s`.
+
+    On a timeout the stop is left running. `asyncio.wait_for` would cancel it and wait until the cancellation
+    finishes. Once, after a batch failed right after a partition assignment, faust's consumer kept waiting
+    for the unacknowledged message, the timeout's warning never came, and the process hung for minutes.
+    """
+    stopping = asyncio.ensure_future(app.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=timeout_s)
+    if not done:
+        log.warning("faust app did not stop within %.0f s", timeout_s)
+        return False
+    if stopping.exception() is not None:
+        log.warning("stopping the faust app failed: %r", stopping.exception())
+    else:
         log.info("faust app stopped")
-    except TimeoutError:
-        log.warning("faust app did not stop within %.0f s; exiting without waiting for it", timeout_s)
+    return True
+
+
+def _exit_now(status: int) -> None:
+    """End the process at once, because the tasks faust left running would block asyncio's shutdown."""
+    log.error("exiting with status %d without waiting for the faust app", status)
+    logging.shutdown()
+    os._exit(status)

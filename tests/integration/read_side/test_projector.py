@@ -96,17 +96,23 @@ async def test_restart_resumes_without_loss(producer, settings, engine, user, st
     assert await audit_count(engine, second) == 3
 
 
-async def lock_holder(engine) -> int | None:
-    """Return the PostgreSQL backend that holds the projection lock, or None when the lock is free."""
+async def lock_holder(engine, timeout_s: float = 60) -> int:
+    """Return the PostgreSQL backend that holds the projection lock, waiting while the lock is free."""
     query = text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 "
                  "AND objid = :key AND objsubid = 1")
-    async with engine.connect() as connection:
-        return (await connection.execute(query, {"key": PROJECTOR_LOCK_KEY})).scalar_one_or_none()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        async with engine.connect() as connection:
+            holder = (await connection.execute(query, {"key": PROJECTOR_LOCK_KEY})).scalar_one_or_none()
+        if holder is not None:
+            return holder
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no projector took the projection lock within {timeout_s} s")
+        await asyncio.sleep(0.1)
 
 
 async def test_lost_lock_restarts_projector(producer, settings, engine, user):
     holder = await lock_holder(engine)
-    assert holder is not None
     async with engine.connect() as connection:
         await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
 
@@ -116,9 +122,7 @@ async def test_lost_lock_restarts_projector(producer, settings, engine, user):
 
     assert (await task_row(engine, log))["status"] == "completed"
     assert await audit_count(engine, log) == 3
-    new_holder = await lock_holder(engine)
-    assert new_holder is not None
-    assert new_holder != holder
+    assert await lock_holder(engine) != holder
     projector_log = (REPO_ROOT / ".stack" / "logs" / "projector.log").read_text()
     assert f"the projection lock's session (PostgreSQL backend {holder}) has ended. Stopping" in projector_log
 
