@@ -22,6 +22,7 @@ import ssl
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in (("register", "create an account and sign in"), ("login", "sign in")):
         command = commands.add_parser(name, help=text)
-        command.add_argument("email")
+        command.add_argument("email", type=email_argument)
         command.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     commands.add_parser("me", help="show the signed-in user")
 
@@ -65,16 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in (("watch", "follow a task's live progress"), ("cancel", "cancel a queued or running task"),
                        ("show", "show everything about one task")):
-        commands.add_parser(name, help=text).add_argument("task_id")
+        commands.add_parser(name, help=text).add_argument("task_id", type=task_id_argument)
 
     listing = commands.add_parser("list", help="list your tasks, newest first")
     listing.add_argument("--status", choices=("queued", "running", "completed", "failed", "cancelled"))
     listing.add_argument("--method", help="requested or resolved method")
-    listing.add_argument("--since", help="only tasks submitted at or after this ISO 8601 time")
+    listing.add_argument("--since", type=since_argument,
+                         help="only tasks submitted at or after this ISO 8601 date or time")
     listing.add_argument("--limit", type=int, default=20, help="maximum number of tasks to show (default: %(default)s)")
 
     download = commands.add_parser("download", help="download a completed task's solution x")
-    download.add_argument("task_id")
+    download.add_argument("task_id", type=task_id_argument)
     download.add_argument("--format", choices=("json", "csv", "npy", "mtx"), default="npy")
     download.add_argument("-o", "--output", type=Path, help="file to write (default: x-TASK_ID.FORMAT)")
     return parser
@@ -84,10 +86,48 @@ class UsageError(Exception):
     """Raised for command-line arguments that are wrong before any request is sent."""
 
 
+def task_id_argument(value: str) -> str:
+    """Return `value` when it is a task id (a UUID), so a typo fails before any request."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a task id; task ids are UUIDs such as 0b7e6f3a-5f7c-4f1e-9d2a-3c4b5a6d7e8f, "
+            "and `list` shows yours") from None
+
+
+def since_argument(value: str) -> str:
+    """Return `value` when it is an ISO 8601 date or date and time."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date or time; use for example 2026-12-01 or 2026-12-01T08:00:00Z"
+        ) from None
+    return value
+
+
+def email_argument(value: str) -> str:
+    """Return `value` when it looks like an e-mail address, so that a typo fails before the password prompt."""
+    local, at, domain = value.partition("@")
+    if not (local and at and "." in domain.strip(".")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an e-mail address; use the form name@example.org")
+    return value
+
+
+def certificate_context(path: str | None) -> ssl.SSLContext | bool:
+    """Return the TLS context that trusts `path`, or True (the system's trust store) without one."""
+    if path is None:
+        return True
+    if not Path(path).is_file():
+        raise UsageError(f"--cacert {path}: no such file; pass the stack's certificate, .stack/tls/server.crt")
+    return ssl.create_default_context(cafile=path)
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    verify = ssl.create_default_context(cafile=arguments.cacert) if arguments.cacert else True
     try:
+        verify = certificate_context(arguments.cacert)
         return HANDLERS[arguments.command](arguments, verify)
     except (ApiError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -151,6 +191,15 @@ def parse_generator(value: str) -> dict:
 
 
 def cmd_submit(arguments, verify) -> int:
+    if arguments.generate and (arguments.a or arguments.b):
+        raise UsageError("pass either the files A and --b B or --generate, not both")
+    if not arguments.generate:
+        if arguments.a and not arguments.b:
+            raise UsageError(f"the right-hand side is missing: pass --b FILE (.mtx, .csv or .npy) with {arguments.a}")
+        if arguments.b and not arguments.a:
+            raise UsageError(f"the matrix A is missing: pass it as the first argument, before --b {arguments.b}")
+        if not arguments.a:
+            raise UsageError("nothing to submit: pass A and --b B as files, or --generate KIND:N[:SEED]")
     command, query = clients(arguments, verify)
     options = {"tol": arguments.tol, "max_iter": arguments.max_iter}
     key = str(uuid.uuid4())
@@ -158,10 +207,8 @@ def cmd_submit(arguments, verify) -> int:
         body = {"method": arguments.method, "generator": parse_generator(arguments.generate),
                 "options": {name: value for name, value in options.items() if value is not None}}
         accepted = command.submit_json(body, key)
-    elif arguments.a and arguments.b:
-        accepted = command.submit_files(arguments.a, arguments.b, {"method": arguments.method, **options}, key)
     else:
-        raise UsageError("nothing to submit: pass A and --b B as files, or --generate KIND:N[:SEED]")
+        accepted = command.submit_files(arguments.a, arguments.b, {"method": arguments.method, **options}, key)
     task = query.task(accepted["task_id"], accepted["consistency_token"])
     print(f"submitted task {task['task_id']} ({task['rows']} x {task['cols']}, method {task['method_requested']})")
     if arguments.watch:

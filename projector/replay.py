@@ -119,7 +119,9 @@ async def verify(settings: ProjectorSettings, *, keep_schema: bool = False,
             await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
             scratch = await connection.execution_options(schema_translate_map={None: schema})
             await scratch.run_sync(lambda sync: metadata.create_all(sync, tables=READ_MODEL_TABLES))
-        say(f"replaying into scratch schema {schema} up to the live positions {live_positions}")
+        positions = ", ".join(f"partition {partition} at {offset}"
+                              for partition, offset in sorted(live_positions.items()))
+        say(f"replaying into scratch schema {schema} up to the live projector's next offsets: {positions or 'none'}")
         store = ProjectionStore(settings.projector_consumer, settings.topic_task_events, schema=schema)
         await replay(settings, engine, store, live_positions, say)
         async with engine.connect() as connection:

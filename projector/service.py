@@ -138,6 +138,7 @@ def create_faust_app(settings: ProjectorSettings, writer: BatchWriter, failure: 
         settings.projector_consumer,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
         store="memory://",
+        datadir=settings.projector_data_dir,
         autodiscover=False,
         # No web server: health and metrics come from common.health on PROJECTOR_HEALTH_PORT.
         web_enabled=False,

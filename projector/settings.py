@@ -1,5 +1,8 @@
 """Settings of the projector."""
 
+import tempfile
+from pathlib import Path
+
 from pydantic import Field
 
 from common.settings import ServiceSettings
@@ -11,6 +14,10 @@ class ProjectorSettings(ServiceSettings):
     projector_consumer: str = Field(
         "projector", description="Name under which positions are stored in projector_positions; "
                                  "also the Kafka consumer group of the faust app.")
+    projector_data_dir: Path = Field(
+        Path(tempfile.gettempdir()) / "sct-projector",
+        description="Folder that faust creates for its table data. The projector keeps no faust tables, so it "
+                    "stays empty, but without this setting faust creates it in the working directory.")
     projector_batch_max: int = Field(500, ge=1, description="Most records applied in one transaction.")
     projector_batch_wait_ms: int = Field(
         20, ge=1, description="How long a batch waits for more records before it is applied, in milliseconds. "

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from cli.__main__ import UsageError, build_parser, parse_generator
+from cli.__main__ import UsageError, build_parser, main, parse_generator
 from cli.client import parse_sse
 from cli.progress import ProgressBar, format_eta, render_bar
 
@@ -56,6 +56,36 @@ def test_parse_generator_rejects(value):
 def test_parser_knows_every_command():
     parser = build_parser()
 
-    for argv in (["login", "a@b.org"], ["submit", "--generate", "hilbert:5"], ["watch", "t"], ["cancel", "t"],
-                 ["list", "--status", "completed"], ["download", "t", "--format", "mtx"], ["me"], ["show", "t"]):
+    task = "0b7e6f3a-5f7c-4f1e-9d2a-3c4b5a6d7e8f"
+    for argv in (["login", "a@b.org"], ["submit", "--generate", "hilbert:5"], ["watch", task], ["cancel", task],
+                 ["list", "--status", "completed", "--since", "2026-12-01"], ["download", task, "--format", "mtx"],
+                 ["me"], ["show", task]):
         assert parser.parse_args(argv).command == argv[0]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["show", "0b7e6f3a"], "'0b7e6f3a' is not a task id"),
+    (["download", "x-1", "--format", "csv"], "'x-1' is not a task id"),
+    (["list", "--since", "yesterday"], "'yesterday' is not an ISO 8601 date or time"),
+    (["register", "not-an-email"], "'not-an-email' is not an e-mail address"),
+])
+def test_parser_rejects_bad_values(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)
+
+    assert exit_info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["submit", "a.mtx"], "the right-hand side is missing: pass --b FILE"),
+    (["submit", "--b", "b.mtx"], "the matrix A is missing"),
+    (["submit", "a.mtx", "--b", "b.mtx", "--generate", "hilbert:5"], "not both"),
+    (["submit"], "nothing to submit"),
+    (["--cacert", "/nonexistent/ca.pem", "me"], "--cacert /nonexistent/ca.pem: no such file"),
+])
+def test_submit_and_cacert_errors_name_the_fix(argv, expected, capsys, tmp_path):
+    status = main(["--config-dir", str(tmp_path), *argv])
+
+    assert status == 1
+    assert expected in capsys.readouterr().err
