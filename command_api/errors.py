@@ -99,7 +99,8 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
-        problems.append(f"{where}: {item.get('msg')}")
+        # pydantic prefixes a validator's own message with "Value error, ", which adds nothing for the client.
+        problems.append(f"{where}: {str(item.get('msg')).removeprefix('Value error, ')}")
     detail = "invalid request: " + "; ".join(problems) + "; see /command/docs for the expected body"
     return JSONResponse(_body(detail, "invalid_request", errors=_jsonable(error.errors())), status_code=422)
 

@@ -37,6 +37,16 @@ async def test_register_rejects_weak_password_and_taken_email(nginx_client: http
     assert email in again.json()["detail"]
 
 
+async def test_register_rejects_malformed_email(nginx_client: httpx.AsyncClient):
+    response = await nginx_client.post("/command/v1/auth/register",
+                                       json={"email": "ada.example.org", "password": PASSWORD})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert "email: 'ada.example.org' is not an e-mail address; use the form name@example.org" in \
+        response.json()["detail"]
+
+
 async def test_login_refresh_and_throttling(nginx_client: httpx.AsyncClient):
     email = f"login-{uuid.uuid4().hex[:8]}@example.org"
     await nginx_client.post("/command/v1/auth/register", json={"email": email, "password": PASSWORD})

@@ -7,8 +7,10 @@ import hashlib
 import numpy as np
 import pytest
 import scipy.sparse
+from pydantic import ValidationError
 
 from command_api.errors import InvalidTaskError, WeakPasswordError
+from command_api.models import UserCreate
 from command_api.problems import (
     ParsedPart, ProblemStore, check_generator, check_method, check_system, coo_to_csr, parse_upload,
 )
@@ -33,6 +35,16 @@ def test_password_strength_rejects(password, fragment):
 
 def test_password_strength_accepts_passphrase():
     check_password_strength("correct horse 42", "ada@example.org", 10)
+
+
+@pytest.mark.parametrize("email", ["ada.example.org", "ada@example", "ada lovelace@example.org", "@example.org"])
+def test_user_create_rejects_malformed_email(email):
+    with pytest.raises(ValidationError, match=f"{email!r} is not an e-mail address; use the form name@example.org"):
+        UserCreate(email=email, password="correct horse 42")
+
+
+def test_user_create_accepts_address():
+    assert UserCreate(email="ada@example.org", password="correct horse 42").email == "ada@example.org"
 
 
 def test_check_method_rejects_preconditioner_on_direct():
