@@ -37,3 +37,5 @@ def configure_logging(instance_id: str, level: str = "INFO") -> None:
     # aiokafka logs every transient coordinator lookup at ERROR; keep its WARNINGs and up.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # alembic logs a line per plugin at INFO each time a service or command reads the migration scripts.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, root.level))
