@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import os
+import signal
 from collections.abc import Awaitable, Callable
 
 from common.health import HealthServer

@@ -46,7 +46,7 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
     # Without a group, a subscribed consumer is assigned every partition of the topic.
     consumer = create_consumer(settings, settings.topic_task_events, group_id=None, auto_offset_reset="earliest")
     await start_with_retry(consumer, "replay reader")
-    total, done, started = BatchReport(), 0, time.monotonic()
+    total = BatchReport()
     try:
         while not consumer.assignment():
             await asyncio.sleep(0.05)
@@ -57,7 +57,8 @@ async def replay(settings: ProjectorSettings, engine: AsyncEngine, store: Projec
             ends = {tp: min(end, stop_at.get(tp.partition, 0)) for tp, end in ends.items()}
         goal = sum(ends.values())
         say(f"replaying {goal} records of {settings.topic_task_events} from offset 0")
-        started = last_report = time.monotonic()
+        done, started = 0, time.monotonic()
+        last_report = started
         pending = {tp for tp, end in ends.items() if end > 0}
         while pending:
             batches = await consumer.getmany(*pending, timeout_ms=1000, max_records=settings.projector_batch_max)
@@ -199,20 +200,20 @@ _DIFFERENCE = """
     FROM live l FULL OUTER JOIN replayed r ON l.key = r.key
     WHERE l.row IS DISTINCT FROM r.row
     ORDER BY 1 LIMIT {listed}"""
-_DIFFERENT_TASKS = f"""
-    WITH {_CHANGED},
-    live AS (SELECT t.task_id AS key, to_jsonb(t) - {_TELEMETRY}::text[] AS row FROM "{{live}}".tasks t
-             WHERE t.task_id NOT IN (SELECT task_id FROM changed)),
-    replayed AS (SELECT t.task_id AS key, to_jsonb(t) - {_TELEMETRY}::text[] AS row FROM "{{scratch}}".tasks t
-                 WHERE t.task_id NOT IN (SELECT task_id FROM changed))
-    {_DIFFERENCE}"""
-_DIFFERENT_RESULTS = f"""
-    WITH {_CHANGED},
-    live AS (SELECT r.task_id AS key, to_jsonb(r) AS row FROM "{{live}}".results r
-             WHERE r.task_id NOT IN (SELECT task_id FROM changed)),
-    replayed AS (SELECT r.task_id AS key, to_jsonb(r) AS row FROM "{{scratch}}".results r
-                 WHERE r.task_id NOT IN (SELECT task_id FROM changed))
-    {_DIFFERENCE}"""
+
+
+def _by_task(table: str, dropped: str = "") -> str:
+    """Return the difference query for `table`, keyed by task_id and without the tasks changed during verify."""
+
+    def copy(name: str, schema: str) -> str:
+        return (f'{name} AS (SELECT t.task_id AS key, to_jsonb(t){dropped} AS row FROM "{schema}".{table} t '
+                "WHERE t.task_id NOT IN (SELECT task_id FROM changed))")
+
+    return f"WITH {_CHANGED},\n    {copy('live', '{live}')},\n    {copy('replayed', '{scratch}')}{_DIFFERENCE}"
+
+
+_DIFFERENT_TASKS = _by_task("tasks", f" - {_TELEMETRY}::text[]")
+_DIFFERENT_RESULTS = _by_task("results")
 _DIFFERENT_EVENTS = f"""
     WITH {_CHANGED},
     live AS (SELECT e.event_id AS key, to_jsonb(e) AS row FROM "{{live}}".task_events e

@@ -85,7 +85,7 @@ class EventLog:
     async def send_back_to_back(self, *envelopes: Envelope) -> RecordMetadata:
         """Send `envelopes` to the events topic without waiting between them and return the last one's metadata.
 
-        They usually share one produce request, and a worker needs a fetch and a produce of its own to answer the
+        They usually share one produce request, and a worker needs a fetch and a produce of its own to react to the
         first, so the others are in the log before a worker's claim can be.
         """
         pending = []
